@@ -1,0 +1,95 @@
+"""Assembly: the python-telegram-bot Application with every flow, opened and closed cleanly."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot.districts import load_districts
+from bot.i18n.catalog import catalogs
+from bot.logging_setup import protect_secret
+from bot.services import SERVICES_KEY, AnyApplication, Services, services_from_app
+from bot.settings import Settings
+from handlers import errors, fallback, help, language, onboarding, privacy
+from handlers.menus import set_default_menus
+from storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+Setup = Callable[[AnyApplication], None]
+
+# Each flow adds its handlers; the fallback goes last so a flow always wins (same group 0).
+FLOWS = (onboarding, help, language, privacy)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    extra_setup: Setup | None = None,
+    database: Database | None = None,
+) -> AnyApplication:
+    """The bot, wired but not started. `request` replaces HTTP (in-process tests)."""
+    token = settings.telegram_bot_token
+    if token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    protect_secret(token.get_secret_value())
+    builder = (
+        ApplicationBuilder()
+        .token(token.get_secret_value())
+        .base_url(settings.bot_api_url)
+        .base_file_url(f"{settings.telegram_api_base_url}/file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        # PTB's AIORateLimiter retries nothing by default; interactive replies wait out a 429.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.get_updates_read_timeout(timedelta(seconds=40).total_seconds())
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    if database is not None:
+        app.bot_data["database"] = database
+    for flow in FLOWS:
+        flow.register(app)
+    if extra_setup is not None:
+        extra_setup(app)
+    fallback.register(app)
+    errors.register(app)
+    return app
+
+
+async def _post_init(app: AnyApplication) -> None:
+    """Open the database, load catalogs and districts, set the default menus."""
+    settings: Settings = app.bot_data["settings"]
+    db = app.bot_data.get("database") or Database(settings.database_url)
+    services = Services(
+        settings=settings,
+        db=db,
+        catalogs=catalogs(),
+        districts=load_districts(settings.districts_file),
+    )
+    app.bot_data[SERVICES_KEY] = services
+    await set_default_menus(app.bot, services.catalogs, settings.default_language)
+    logger.info("bot @%s ready", app.bot.username)
+
+
+async def _post_shutdown(app: AnyApplication) -> None:
+    """Close the database unless the caller owns it."""
+    services = services_from_app(app)
+    if "database" not in app.bot_data:
+        await services.db.dispose()

@@ -1,0 +1,86 @@
+"""The `learncity` command (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.logging_setup import configure_logging
+from bot.settings import ConfigurationError, Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="learncity", description="LearnCity: a Telegram bot for a learning city."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)")
+    demo = commands.add_parser(
+        "demo", help="try the bot with no token: the local emulator and a scripted conversation"
+    )
+    demo.add_argument(
+        "--database", default=None, help="SQLite file for the demo (default: a temporary file)"
+    )
+    db = commands.add_parser("db", help="database tasks")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply every migration")
+    db_commands.add_parser("status", help="show whether the database is at the latest migration")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigurationError as error:
+        print(error, file=sys.stderr)
+        return 2
+    secret = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    configure_logging(settings.log_level, [secret] if secret else [])
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import StartupError
+
+    try:
+        if args.command == "run":
+            from bot.runner import run_polling
+
+            await run_polling(settings)
+            return 0
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return await run_demo(settings, args.database)
+        if args.command == "db":
+            return await _db(args.db_command, settings)
+    except StartupError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 2
+
+
+async def _db(command: str, settings: Settings) -> int:
+    from storage import migrate
+    from storage.database import Database
+
+    db = Database(settings.database_url)
+    try:
+        if command == "upgrade":
+            await migrate.upgrade(db)
+        state = await migrate.status(db)
+        print(f"{db.url_for_display}: {state}")
+        return 0 if state == "at_head" else 1
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Closed sets of values stored as plain strings (adding a member never needs a migration)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final, Literal
+
+Language = Literal["th", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("th", "en")
+
+
+class Role(StrEnum):
+    """What a person may do with the bot; `admin` is also named in configuration."""
+
+    citizen = "citizen"
+    facilitator = "facilitator"
+    officer = "officer"
+    admin = "admin"
+
+
+class Purpose(StrEnum):
+    """A purpose for which a citizen gives or withdraws consent (PDPA: consent per purpose)."""
+
+    needs_survey = "needs_survey"
+    reminders = "reminders"
+    human_library = "human_library"
+    coffee_council = "coffee_council"
+
+
+class AgeBand(StrEnum):
+    """Age bands asked at onboarding; the value is what is stored and shown."""
+
+    age_0_9 = "0-9"
+    age_10_14 = "10-14"
+    age_15_19 = "15-19"
+    age_20_34 = "20-34"
+    age_35_49 = "35-49"
+    age_50_59 = "50-59"
+    age_60_plus = "60+"
+
+    @property
+    def is_under_10(self) -> bool:
+        """Under 10: PDPA allows storing nothing at all."""
+        return self is AgeBand.age_0_9
+
+    @property
+    def needs_guardian(self) -> bool:
+        """10–19: a minor under PDPA s.20, so a guardian's agreement is needed."""
+        return self in (AgeBand.age_10_14, AgeBand.age_15_19)

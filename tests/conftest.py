@@ -1,0 +1,93 @@
+"""Database fixtures shared by every test suite.
+
+- `db`: a migrated database, parametrized over SQLite and PostgreSQL (storage tests use it).
+- `empty_db`: the same, never migrated (migration tests).
+- `sqlite_db`: a migrated SQLite file only (fast; for handler and e2e tests).
+
+PostgreSQL needs TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test);
+each test gets its own fresh schema, dropped afterwards. Without the variable the PostgreSQL
+variants are skipped, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from storage.database import Database
+from storage.migrate import upgrade
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgresql_test_url() -> str:
+    """TEST_DATABASE_URL, or skip (fail under CI) when it is not set."""
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("TEST_DATABASE_URL is not set under CI: PostgreSQL storage tests must run")
+        pytest.skip(
+            "PostgreSQL tests skipped: set "
+            "TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        )
+    return url
+
+
+@asynccontextmanager
+async def open_test_database(
+    backend: str, tmp_path: Path, *, migrated: bool = True
+) -> AsyncIterator[Database]:
+    """A throwaway database: a SQLite file in tmp_path, or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db' / 'learncity.db'}")
+        try:
+            if migrated:
+                await upgrade(db)
+            yield db
+        finally:
+            await db.dispose()
+        return
+
+    url = postgresql_test_url()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = Database(url)
+    try:
+        async with admin.engine.begin() as connection:
+            await connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        db = Database(url, schema=schema)
+        try:
+            if migrated:
+                await upgrade(db)
+            yield db
+        finally:
+            await db.dispose()
+            async with admin.engine.begin() as connection:
+                await connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database, once on SQLite and once on PostgreSQL."""
+    async with open_test_database(request.param, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture(params=BACKENDS)
+async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty, never migrated database, once on each backend."""
+    async with open_test_database(request.param, tmp_path, migrated=False) as database:
+        yield database
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite file database (WAL, foreign keys on)."""
+    async with open_test_database("sqlite", tmp_path) as database:
+        yield database

@@ -1,0 +1,218 @@
+"""Migrations run on SQLite and PostgreSQL, forwards and back, and match the models."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+import storage.migrate
+from storage.citizens import consents_of, count_citizens
+from storage.database import Database
+from storage.migrate import (
+    current_revision,
+    downgrade,
+    head_revision,
+    is_empty,
+    status,
+    upgrade,
+)
+from tests.storage.factories import registered
+
+TABLES = {"citizens", "consents", "audit_log"}
+
+
+async def table_names(db: Database) -> set[str]:
+    async with db.engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+def test_head_is_the_first_revision() -> None:
+    assert head_revision() == "0001"
+
+
+async def test_an_empty_database_is_reported_empty(empty_db: Database) -> None:
+    assert await is_empty(empty_db)
+    assert await status(empty_db) == "empty"
+    assert await current_revision(empty_db) is None
+
+
+async def test_upgrade_brings_an_empty_database_to_head(empty_db: Database) -> None:
+    await upgrade(empty_db)
+    assert await status(empty_db) == "at_head"
+    assert await current_revision(empty_db) == head_revision()
+    assert not await is_empty(empty_db)
+    assert TABLES <= await table_names(empty_db)
+
+
+async def test_upgrading_twice_changes_nothing(db: Database) -> None:
+    await registered(db)
+    await upgrade(db)
+    assert await status(db) == "at_head"
+    async with db.session() as session:
+        assert await count_citizens(session=session) == 1
+
+
+async def test_downgrade_to_base_drops_the_tables(db: Database) -> None:
+    await downgrade(db, "base")
+    assert not (TABLES & await table_names(db))
+    assert await current_revision(db) is None
+    assert await status(db) == "empty"
+    await upgrade(db)
+    assert await status(db) == "at_head"
+
+
+async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_tables_without_history_are_unknown(empty_db: Database) -> None:
+    async with empty_db.engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
+    assert await status(empty_db) == "unknown"
+    assert not await is_empty(empty_db)
+
+
+async def test_a_revision_from_newer_code_is_unknown(db: Database) -> None:
+    async with db.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    assert await status(db) == "unknown"
+
+
+async def test_sqlite_foreign_keys_are_back_on_after_migrating(sqlite_db: Database) -> None:
+    await upgrade(sqlite_db)
+    async with sqlite_db.engine.connect() as connection:
+        assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+
+
+NEXT_MIGRATION = '''
+"""Test-only: alter citizens in batch mode (SQLite copies and drops the table)."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("citizens") as batch:
+        batch.add_column(sa.Column("nickname", sa.String(32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("citizens") as batch:
+        batch.drop_column("nickname")
+'''
+
+
+FAILING_MIGRATION = '''
+"""Test-only: creates a table, then fails."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("SELECT * FROM no_such_table")
+
+
+def downgrade() -> None:
+    op.drop_table("half_done")
+'''
+
+
+def with_extra_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    """Point storage.migrate at a copy of the migrations plus `source` as revision 0002."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(
+        storage.migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (migrations / "versions" / "0002_test.py").write_text(source)
+    monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", migrations)
+
+
+@pytest.fixture
+def next_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 0002 that alters citizens in batch mode."""
+    with_extra_migration(tmp_path, monkeypatch, NEXT_MIGRATION)
+
+
+@pytest.fixture
+def failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 0002 that fails half-way."""
+    with_extra_migration(tmp_path, monkeypatch, FAILING_MIGRATION)
+
+
+async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
+    empty_db: Database, next_migration: None
+) -> None:
+    await upgrade(empty_db, "0001")
+    assert await status(empty_db) == "behind"
+    await registered(empty_db, 5)
+
+    await upgrade(empty_db)
+    assert await status(empty_db) == "at_head"
+    assert await current_revision(empty_db) == "0002"
+    async with empty_db.session() as session:
+        consents = await consents_of(5, session=session)
+    assert all(state.granted for state in consents.values())
+
+    await downgrade(empty_db, "0001")
+    async with empty_db.session() as session:
+        consents = await consents_of(5, session=session)
+    assert all(state.granted for state in consents.values())
+
+
+async def test_a_failing_migration_leaves_nothing_half_done(
+    empty_db: Database, failing_migration: None
+) -> None:
+    await upgrade(empty_db, "0001")
+    with pytest.raises(Exception, match="no_such_table"):
+        await upgrade(empty_db)
+    assert await current_revision(empty_db) == "0001"
+    assert "half_done" not in await table_names(empty_db)
+
+
+def test_the_cli_ini_finds_the_same_migrations() -> None:
+    ini = Path(storage.migrate.__file__).parent / "alembic.ini"
+    script = ScriptDirectory.from_config(Config(str(ini)))
+    assert script.get_current_head() == head_revision()
+
+
+def test_alembic_without_a_given_connection_opens_the_url_itself(tmp_path: Path) -> None:
+    from alembic import command
+
+    path = tmp_path / "cli" / "learncity.db"
+    config = storage.migrate.alembic_config()
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    command.upgrade(config, "head")
+
+    async def check() -> str:
+        db = Database(f"sqlite:///{path}")
+        try:
+            return await status(db)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(check()) == "at_head"
