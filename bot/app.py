@@ -31,11 +31,11 @@ FLOWS = (onboarding, help, language, privacy)
 def build_application(
     settings: Settings,
     *,
-    request: BaseRequest | None = None,
+    request_factory: Callable[[], BaseRequest] | None = None,
     extra_setup: Setup | None = None,
     database: Database | None = None,
 ) -> AnyApplication:
-    """The bot, wired but not started. `request` replaces HTTP (in-process tests)."""
+    """The bot, wired but not started. `request_factory` replaces HTTP (in-process tests)."""
     token = settings.telegram_bot_token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -56,8 +56,8 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    if request_factory is not None:
+        builder = builder.request(request_factory()).get_updates_request(request_factory())
     else:
         builder = builder.get_updates_read_timeout(timedelta(seconds=40).total_seconds())
     app = builder.build()

@@ -8,7 +8,7 @@ import threading
 
 # httpx and httpcore log request URLs at INFO/DEBUG, and Bot API URLs carry the token.
 _NOISY_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic")
-_TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+_TOKEN_SHAPE = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 REDACTED = "[redacted-token]"
 
 
@@ -51,8 +51,10 @@ def _install_record_factory() -> None:
             record.msg = redact(str(record.msg))
             record.args = None
         if record.exc_info and record.exc_info[0] is not None:
-            # Formatters reuse exc_text when it is set, so the traceback they print is redacted.
+            # Formatters print exc_text when it is set; the exception object itself (which may
+            # carry the token in its args) is dropped so no handler can format it afresh.
             record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return record

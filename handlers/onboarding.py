@@ -161,7 +161,9 @@ async def _choose_language(
         for pair in _pairs(list(AgeBand))
     ]
     await edit(
-        update.callback_query, t(context, language, "onboarding.choose_age"), InlineKeyboardMarkup(rows)
+        update.callback_query,
+        t(context, language, "onboarding.choose_age"),
+        InlineKeyboardMarkup(rows),
     )
     return True
 

@@ -241,9 +241,9 @@ class Emulator:
             if chat.blocked_bot:
                 raise forbidden("bot was blocked by the user")
         elif chat.bot_status == "kicked":
-            raise forbidden("bot was kicked from the group chat")
+            raise forbidden(f"bot was kicked from the {chat.type} chat")
         elif chat.bot_status == "left":
-            raise forbidden("bot is not a member of the group chat")
+            raise forbidden(f"bot is not a member of the {chat.type} chat")
         return chat
 
     async def _send_message(self, params: Params) -> dict[str, Any]:
@@ -519,10 +519,20 @@ class Emulator:
                 "chat": chat.to_api(),
                 "from": user.to_api(),
                 "date": int(time.time()),
-                "old_chat_member": {"status": old, "user": self.bot.to_api()},
-                "new_chat_member": {"status": status, "user": self.bot.to_api()},
+                "old_chat_member": self._bot_member(old),
+                "new_chat_member": self._bot_member(status),
             },
         )
+
+    def _bot_member(self, status: str) -> dict[str, Any]:
+        """The bot's ChatMember object: "kicked" and "administrator" carry required fields."""
+        member: dict[str, Any] = {"status": status, "user": self.bot.to_api()}
+        if status == "kicked":
+            member["until_date"] = 0  # banned forever
+        elif status == "administrator":
+            member.update(dict.fromkeys(_ADMIN_RIGHTS, False))
+            member.update(can_manage_chat=True, can_delete_messages=True)
+        return member
 
     def block_bot(self, user: EmuUser) -> None:
         """`user` blocks the bot: every send to them is refused with 403 until they write."""
@@ -581,6 +591,22 @@ class Emulator:
             self._closing = True
             self._changed.notify_all()
 
+
+# The rights every ChatMemberAdministrator object carries (the Bot API marks them required).
+_ADMIN_RIGHTS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
 
 _NON_TEXT_SAMPLES: dict[str, Callable[[EmuUser], dict[str, Any]]] = {
     "sticker": lambda u: {

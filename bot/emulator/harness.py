@@ -16,16 +16,20 @@ from typing import Any
 from telegram import Update
 
 from bot.app import Setup, build_application
+from bot.logging_setup import configure_logging
 from bot.services import AnyApplication
 from bot.settings import Settings, load_settings
 from storage import migrate
 from storage.database import Database
 
 from .emulator import CallbackQueryState, Emulator
+from .inprocess import InProcessRequest
 from .model import EmuMessage, EmuUser
 from .server import EmulatorServer
 
 logger = logging.getLogger(__name__)
+
+IN_PROCESS_URL = "http://emulator.invalid"
 
 
 @dataclass
@@ -68,9 +72,12 @@ class LiveBot:
         emulator: Emulator | None = None,
         extra_setup: Setup | None = None,
         settings_overrides: dict[str, Any] | None = None,
+        in_process: bool = False,
     ) -> None:
         self.emulator = emulator or Emulator()
         self.server = EmulatorServer(self.emulator)
+        # in_process: no sockets, the same emulator answers through InProcessRequest (fast).
+        self.in_process = in_process
         self.database_url = database_url
         self.extra_setup = extra_setup
         self.overrides = settings_overrides or {}
@@ -87,16 +94,23 @@ class LiveBot:
 
     async def start(self) -> None:
         """Listen, migrate the database, initialise and start polling."""
-        await self.server.start()
+        if not self.in_process:
+            await self.server.start()
         self.settings = load_settings(
             telegram_bot_token=self.emulator.token,
-            telegram_api_base_url=self.server.base_url,
+            telegram_api_base_url=IN_PROCESS_URL if self.in_process else self.server.base_url,
             database_url=self.database_url,
             **self.overrides,
         )
+        configure_logging(self.settings.log_level)
         self.db = Database(self.settings.database_url)
         await migrate.upgrade(self.db)
-        self._app = build_application(self.settings, database=self.db, extra_setup=self.extra_setup)
+        self._app = build_application(
+            self.settings,
+            database=self.db,
+            extra_setup=self.extra_setup,
+            request_factory=(lambda: InProcessRequest(self.emulator)) if self.in_process else None,
+        )
         await self.app.initialize()
         if self.app.post_init:
             await self.app.post_init(self.app)
@@ -119,7 +133,10 @@ class LiveBot:
             self._app = None
         if self.db is not None:
             await self.db.dispose()
-        await self.server.stop()
+        if self.in_process:
+            await self.emulator.close()
+        else:
+            await self.server.stop()
 
     async def __aenter__(self) -> LiveBot:
         await self.start()

@@ -11,7 +11,9 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_BUTTONS_PER_ROW = 8
 MAX_COMMANDS = 100
-COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+COMMAND_RE = re.compile(r"^[a-z0-9_]+$")
+MAX_COMMAND_LENGTH = 32
+MAX_COMMAND_DESCRIPTION = 256
 INLINE_ACTIONS = (
     "url",
     "callback_data",
@@ -79,21 +81,33 @@ def _check_reply_keyboard(rows: Any) -> None:
 
 
 def check_commands(commands: Any) -> list[dict[str, str]]:
-    """Validate setMyCommands' list: ≤ 100 commands, names `[a-z0-9_]{1,32}`, texts 1–256."""
+    """Validate setMyCommands' list: ≤ 100 commands, names `[a-z0-9_]{1,32}`, texts 1–256.
+
+    The wording is Telegram's: tdlib checks lengths first ("command length must not exceed 32",
+    "command description must be non-empty"), the server then the rest (BOT_COMMAND_INVALID).
+    """
     if not isinstance(commands, list):
         raise bad_request("can't parse commands JSON object")
     if len(commands) > MAX_COMMANDS:
-        raise bad_request("too many commands specified")
+        raise bad_request("BOT_COMMANDS_TOO_MUCH")
     checked: list[dict[str, str]] = []
     for command in commands:
         if not isinstance(command, dict):
             raise bad_request("can't parse BotCommand JSON object")
-        name = str(command.get("command", "")).removeprefix("/")
+        name = str(command.get("command", "")).strip().removeprefix("/")
         description = str(command.get("description", ""))
+        if not name:
+            raise bad_request("command must be non-empty")
+        if len(name) > MAX_COMMAND_LENGTH:
+            raise bad_request(f"command length must not exceed {MAX_COMMAND_LENGTH}")
+        if not description.strip():
+            raise bad_request("command description must be non-empty")
+        if len(description.strip()) > MAX_COMMAND_DESCRIPTION:
+            raise bad_request(
+                f"command description length must not exceed {MAX_COMMAND_DESCRIPTION}"
+            )
         if not COMMAND_RE.match(name):
             raise bad_request("BOT_COMMAND_INVALID")
-        if not 1 <= len(description.strip()) <= 256:
-            raise bad_request("command description is empty or too long")
         checked.append({"command": name, "description": description})
     return checked
 
@@ -116,7 +130,15 @@ def scope_key(scope: Any) -> str:
     if kind in {"default", "all_private_chats", "all_group_chats", "all_chat_administrators"}:
         return str(kind)
     if kind in {"chat", "chat_administrators"}:
-        return f"{kind}:{int(scope['chat_id'])}"
+        return f"{kind}:{_scope_id(scope, 'chat_id')}"
     if kind == "chat_member":
-        return f"{kind}:{int(scope['chat_id'])}:{int(scope['user_id'])}"
+        return f"{kind}:{_scope_id(scope, 'chat_id')}:{_scope_id(scope, 'user_id')}"
     raise bad_request("wrong scope type specified")
+
+
+def _scope_id(scope: dict[str, Any], name: str) -> int:
+    """A chat or user id in a scope; "@username" and junk name no chat we know."""
+    try:
+        return int(scope[name])
+    except (KeyError, TypeError, ValueError):
+        raise bad_request("chat not found" if name == "chat_id" else "user not found") from None
