@@ -17,7 +17,7 @@ from bot.logging_setup import protect_secret
 from bot.services import SERVICES_KEY, AnyApplication, Services, services_from_app
 from bot.settings import Settings
 from handlers import errors, fallback, help, language, onboarding, privacy
-from handlers.menus import set_default_menus
+from handlers.menus import set_default_menus, set_descriptions
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ async def _post_init(app: AnyApplication) -> None:
     )
     app.bot_data[SERVICES_KEY] = services
     await set_default_menus(app.bot, services.catalogs, settings.default_language)
+    await set_descriptions(app.bot, services.catalogs, settings.default_language)
     logger.info("bot @%s ready", app.bot.username)
 
 

@@ -61,6 +61,18 @@ async def set_default_menus(bot: Bot, catalogs: Catalogs, default_language: str)
     )
 
 
+async def set_descriptions(bot: Bot, catalogs: Catalogs, default_language: str) -> None:
+    """The texts shown in an empty chat and on the bot's profile, per app language."""
+    for language in (*LANGUAGES, ""):
+        text_language = language or default_language
+        await bot.set_my_description(
+            catalogs.text(text_language, "bot.description"), language_code=language or None
+        )
+        await bot.set_my_short_description(
+            catalogs.text(text_language, "bot.short_description"), language_code=language or None
+        )
+
+
 async def set_chat_menu(
     bot: Bot, chat_id: int, role: Role, language: str, catalogs: Catalogs
 ) -> None:

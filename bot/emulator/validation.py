@@ -88,27 +88,27 @@ def check_commands(commands: Any) -> list[dict[str, str]]:
     """
     if not isinstance(commands, list):
         raise bad_request("can't parse commands JSON object")
-    if len(commands) > MAX_COMMANDS:
-        raise bad_request("BOT_COMMANDS_TOO_MUCH")
     checked: list[dict[str, str]] = []
     for command in commands:
         if not isinstance(command, dict):
             raise bad_request("can't parse BotCommand JSON object")
         name = str(command.get("command", "")).strip().removeprefix("/")
-        description = str(command.get("description", ""))
+        description = str(command.get("description", "")).strip()
         if not name:
             raise bad_request("command must be non-empty")
         if len(name) > MAX_COMMAND_LENGTH:
             raise bad_request(f"command length must not exceed {MAX_COMMAND_LENGTH}")
-        if not description.strip():
+        if not description:
             raise bad_request("command description must be non-empty")
-        if len(description.strip()) > MAX_COMMAND_DESCRIPTION:
+        if len(description) > MAX_COMMAND_DESCRIPTION:
             raise bad_request(
                 f"command description length must not exceed {MAX_COMMAND_DESCRIPTION}"
             )
         if not COMMAND_RE.match(name):
             raise bad_request("BOT_COMMAND_INVALID")
         checked.append({"command": name, "description": description})
+    if len(checked) > MAX_COMMANDS:
+        raise bad_request("BOT_COMMANDS_TOO_MUCH")
     return checked
 
 

@@ -128,3 +128,9 @@ async def test_an_edited_message_is_not_acted_on_twice(live: LiveBot) -> None:
     await live.emulator.user_edits(user, message, "/privacy")
     await live.settle()
     assert len(live.emulator.sent_to(2009)) == before
+
+
+async def test_descriptions_are_set_per_app_language(live: LiveBot) -> None:
+    assert live.emulator.descriptions["th"] == catalogs().text("th", "bot.description")
+    assert live.emulator.descriptions["en"] == catalogs().text("en", "bot.description")
+    assert live.emulator.short_descriptions[""] == catalogs().text("th", "bot.short_description")
