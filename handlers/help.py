@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.i18n.catalog import Raw
 from bot.services import AnyApplication
@@ -14,7 +14,7 @@ from handlers.replies import reply, t
 
 def register(app: AnyApplication) -> None:
     """Add /help."""
-    app.add_handler(CommandHandler("help", _on_help))
+    app.add_handler(CommandHandler("help", _on_help, filters=filters.ChatType.PRIVATE))
 
 
 def help_text(context: ContextTypes.DEFAULT_TYPE, person: Person) -> str:

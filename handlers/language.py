@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.i18n.catalog import LANGUAGES
 from bot.services import AnyApplication, services_of
@@ -18,7 +18,7 @@ FLOW = "lang"
 
 def register(app: AnyApplication) -> None:
     """Add /language and its buttons."""
-    app.add_handler(CommandHandler("language", _on_language))
+    app.add_handler(CommandHandler("language", _on_language, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_choice, pattern=cb.pattern(FLOW)))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.i18n.catalog import Raw
 from bot.i18n.dates import format_datetime
@@ -18,7 +18,7 @@ CHECKED, UNCHECKED = "☑", "☐"
 
 def register(app: AnyApplication) -> None:
     """Add /privacy."""
-    app.add_handler(CommandHandler("privacy", _on_privacy))
+    app.add_handler(CommandHandler("privacy", _on_privacy, filters=filters.ChatType.PRIVATE))
 
 
 async def _on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

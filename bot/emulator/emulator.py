@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import NOT_FOUND, UNAUTHORIZED, ApiError, bad_request, forbidden
+from .errors import NOT_FOUND, UNAUTHORIZED, ApiError, DroppedRequest, bad_request, forbidden
+from .faults import Faults
+from .files import Files
 from .html_entities import BadRequest, bot_command_entities, check_message_text
 from .model import EmuChat, EmuMessage, EmuUser
+from .params import Method, Params
+from .params import int_param as _int_param
+from .params import json_param as _json_param
+from .polls import Polls
 from .validation import check_commands, check_language_code, check_reply_markup, scope_key
-
-Params = dict[str, Any]
-Method = Callable[[Params], Awaitable[Any]]
+from .webhook import Webhook
 
 DEFAULT_TOKEN = "123456789:AAEmulatorTestTokenDoNotUseInProduction0"
 MAX_DESCRIPTION = 512
@@ -55,37 +58,6 @@ class CallbackQueryState:
     answer: Params | None = None
 
 
-def _json_param(params: Params, name: str) -> Any:
-    value = params.get(name)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            raise bad_request(f"can't parse {name} JSON object") from None
-    return value
-
-
-def _int_param(params: Params, name: str, *, required: bool = True) -> int | None:
-    value = params.get(name)
-    if value is None or value == "":
-        if required:
-            raise bad_request(f"{name} is empty" if name != "chat_id" else "chat_id is empty")
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        if name == "chat_id":
-            raise bad_request("chat not found") from None
-        raise bad_request(f'field "{name}" must be a valid Number') from None
-
-
-def _bool_param(params: Params, name: str) -> bool:
-    value = params.get(name)
-    if isinstance(value, str):
-        return value.lower() in {"true", "1"}
-    return bool(value)
-
-
 class Emulator:
     """The Bot API as one bot sees it, plus a driver that acts as users."""
 
@@ -111,7 +83,6 @@ class Emulator:
         self.descriptions: dict[str, str] = {}
         self.short_descriptions: dict[str, str] = {}
         self.callback_queries: dict[str, CallbackQueryState] = {}
-        self.webhook_url = ""
         self.allowed_updates: list[str] | None = None
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1
@@ -123,8 +94,6 @@ class Emulator:
         self._methods: dict[str, Method] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
-            "deletewebhook": self._delete_webhook,
-            "getwebhookinfo": self._get_webhook_info,
             "sendmessage": self._send_message,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
@@ -137,6 +106,15 @@ class Emulator:
             "setmyshortdescription": self._set_my_short_description,
             "sendchataction": self._send_chat_action,
         }
+        # Privacy mode (Telegram's default for bots): in groups the bot receives only commands,
+        # replies to its own messages and service messages, not every chat line.
+        self.privacy_mode = True
+        self.faults = Faults(self)
+        self.polls = Polls(self)
+        self.files = Files(self)
+        self.webhook = Webhook(self)
+        for component in (self.faults, self.polls, self.files, self.webhook):
+            self._methods.update(component.methods())
 
     # ------------------------------------------------------------------ the Bot API side
 
@@ -148,7 +126,12 @@ class Emulator:
             handler = self._methods.get(method.lower())
             if handler is None:
                 raise NOT_FOUND
+            await self.faults.before(method, params)
             result = await handler(params)
+            await self.faults.after(method, params)
+        except DroppedRequest:
+            self.calls.append(CallRecord(method, params, False, None, "dropped"))
+            raise
         except ApiError as error:
             self.calls.append(CallRecord(method, params, False, error.code, error.description))
             return error.code, error.envelope()
@@ -169,7 +152,7 @@ class Emulator:
         }
 
     async def _get_updates(self, params: Params) -> list[dict[str, Any]]:
-        if self.webhook_url:
+        if self.webhook.active:
             raise ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active; "
@@ -213,21 +196,29 @@ class Emulator:
         # Telegram's default leaves out chat_member and reactions; we never send those.
         return kinds is None or any(kind in update for kind in kinds)
 
-    async def _delete_webhook(self, params: Params) -> bool:
-        self.webhook_url = ""
-        if _bool_param(params, "drop_pending_updates"):
-            async with self._changed:
-                self._updates.clear()
-                self._confirmed_up_to = self._next_update_id
-                self._changed.notify_all()
-        return True
+    async def drop_pending_updates(self) -> None:
+        """Forget every queued update (deleteWebhook/setWebhook with drop_pending_updates)."""
+        async with self._changed:
+            self._updates.clear()
+            self._confirmed_up_to = self._next_update_id
+            self._changed.notify_all()
 
-    async def _get_webhook_info(self, params: Params) -> dict[str, Any]:
-        return {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
-        }
+    @property
+    def pending_update_count(self) -> int:
+        """Updates queued and not yet confirmed."""
+        return len(self._updates)
+
+    def take_pending_updates(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The oldest queued updates (webhook delivery reads them in order)."""
+        return [u for u in self._updates if self._wanted(u)][:limit]
+
+    async def confirm_updates(self, up_to: int) -> None:
+        """Mark every update with an id below `up_to` as delivered."""
+        async with self._changed:
+            if up_to > self._confirmed_up_to:
+                self._confirmed_up_to = up_to
+                self._updates = [u for u in self._updates if u["update_id"] >= up_to]
+            self._changed.notify_all()
 
     def _chat_for_sending(self, params: Params) -> EmuChat:
         chat_id = _int_param(params, "chat_id")
@@ -431,12 +422,17 @@ class Emulator:
         self.chats[chat_id] = chat
         return chat
 
-    async def _push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Queue an update, unless the bot's allowed_updates leave its kind out (then Telegram
+        never stores it)."""
         async with self._changed:
             update = {"update_id": self._next_update_id, kind: payload}
+            if not self._wanted(update):
+                return None
             self._next_update_id += 1
             self._updates.append(update)
             self._changed.notify_all()
+        self.webhook.on_update()
         return update
 
     def _user_message(self, user: EmuUser, chat: EmuChat, **fields: Any) -> EmuMessage:
@@ -458,15 +454,40 @@ class Emulator:
         return self.chats[user.id if chat_id is None else chat_id]
 
     async def user_sends(
-        self, user: EmuUser, text: str, *, chat_id: int | None = None
+        self,
+        user: EmuUser,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        reply_to: EmuMessage | None = None,
     ) -> EmuMessage:
         """`user` types `text` (commands get their bot_command entity, as Telegram adds it)."""
         chat = self._chat(user, chat_id)
         message = self._user_message(
             user, chat, text=text, entities=bot_command_entities(text), history=[text]
         )
-        await self._push("message", self._message_to_api(message))
+        payload = self._message_to_api(message)
+        if reply_to is not None:
+            payload["reply_to_message"] = self._message_to_api(reply_to)
+        if self._bot_receives(chat, text, reply_to):
+            await self._push("message", payload)
         return message
+
+    def _bot_receives(self, chat: EmuChat, text: str | None, reply_to: EmuMessage | None) -> bool:
+        """Whether Telegram would deliver a message in `chat` to the bot at all."""
+        if chat.type == "private":
+            return True
+        if chat.bot_status not in ("member", "administrator"):
+            return False
+        if not self.privacy_mode or chat.bot_status == "administrator":
+            return True
+        if reply_to is not None and reply_to.from_bot:
+            return True
+        if text and text.startswith("/"):
+            command = text.split()[0]
+            target = command.partition("@")[2]
+            return not target or target.lower() == (self.bot.username or "").lower()
+        return False
 
     async def user_sends_other(
         self, user: EmuUser, kind: str, *, chat_id: int | None = None
@@ -475,7 +496,8 @@ class Emulator:
         chat = self._chat(user, chat_id)
         extra = _NON_TEXT_SAMPLES[kind](user)
         message = self._user_message(user, chat, kind=kind, extra=extra)
-        await self._push("message", self._message_to_api(message))
+        if self._bot_receives(chat, None, None):
+            await self._push("message", self._message_to_api(message))
         return message
 
     async def user_edits(self, user: EmuUser, message: EmuMessage, text: str) -> None:
@@ -568,6 +590,14 @@ class Emulator:
         """Button presses the bot never answered (a spinner still turning on the phone)."""
         return [q for q in self.callback_queries.values() if not q.answered]
 
+    def sends_to(self, chat_id: int) -> list[CallRecord]:
+        """Every send* call aimed at `chat_id`, whatever its outcome (for counting per chat)."""
+        return [
+            c
+            for c in self.calls
+            if c.method.lower().startswith("send") and str(c.params.get("chat_id")) == str(chat_id)
+        ]
+
     def calls_to(self, method: str) -> list[CallRecord]:
         """The log of calls to one method."""
         return [c for c in self.calls if c.method.lower() == method.lower()]
@@ -581,7 +611,7 @@ class Emulator:
         """Wait until the bot has fetched and confirmed every queued update."""
         async with self._changed:
             await asyncio.wait_for(
-                self._changed.wait_for(lambda: self._confirmed_up_to > self.last_update_id),
+                self._changed.wait_for(lambda: not self._updates),
                 timeout,
             )
 

@@ -38,3 +38,7 @@ def forbidden(detail: str) -> ApiError:
 
 UNAUTHORIZED = ApiError(401, "Unauthorized")
 NOT_FOUND = ApiError(404, "Not Found")
+
+
+class DroppedRequest(Exception):
+    """The request is swallowed: the client sees nothing until its own time-out."""

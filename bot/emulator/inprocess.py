@@ -7,9 +7,11 @@ from typing import Any
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from .emulator import Emulator
+from .errors import DroppedRequest
 
 
 class InProcessRequest(BaseRequest):
@@ -45,5 +47,8 @@ class InProcessRequest(BaseRequest):
         if request_data and request_data.multipart_data:
             for name, (_filename, content, _mime) in request_data.multipart_data.items():
                 params[name] = content
-        status, body = await self.emulator.call(token, api_method, params)
+        try:
+            status, body = await self.emulator.call(token, api_method, params)
+        except DroppedRequest:
+            raise TimedOut("the emulator dropped this request") from None
         return status, json.dumps(body).encode()

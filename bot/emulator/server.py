@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -9,9 +10,12 @@ from aiohttp import web
 from aiohttp.web_request import FileField
 
 from .emulator import Emulator
+from .errors import DroppedRequest
 
 # Telegram answers getUpdates long polls of up to 50 s; aiohttp must not time them out first.
 SHUTDOWN_TIMEOUT = 1.0
+# Longer than any client read time-out we use, so a dropped request looks like one.
+DROPPED_REQUEST_HANG = 60.0
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:
@@ -40,9 +44,14 @@ def make_app(emulator: Emulator) -> web.Application:
 
     async def bot_api(request: web.Request) -> web.Response:
         params = await _read_params(request)
-        status, body = await emulator.call(
-            request.match_info["token"], request.match_info["method"], params
-        )
+        try:
+            status, body = await emulator.call(
+                request.match_info["token"], request.match_info["method"], params
+            )
+        except DroppedRequest:
+            # Say nothing until the client gives up (its read time-out), as a lost request does.
+            await asyncio.sleep(DROPPED_REQUEST_HANG)
+            raise web.HTTPGatewayTimeout() from None
         return web.json_response(
             body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
         )

@@ -115,9 +115,13 @@ async def test_in_a_group_the_bot_speaks_only_when_addressed(live: LiveBot) -> N
     await live.settle()
     assert await live.send(user, "good morning everyone", chat_id=group.id) == []
     assert await live.send(user, "/help@other_bot", chat_id=group.id) == []
-    [answer] = await live.send(user, "hello @learncity_test_bot", chat_id=group.id)
+    assert await live.send(user, "/help", chat_id=group.id) == []  # meant for any bot
+    [answer] = await live.send(user, "/help@learncity_test_bot", chat_id=group.id)
     assert answer.text == catalogs().text("en", "group.private_only")
     assert answer.buttons[0]["url"].startswith("https://t.me/learncity_test_bot?start=")
+    await live.emulator.user_sends(user, "how?", chat_id=group.id, reply_to=answer)
+    await live.settle()
+    assert len(live.emulator.sent_to(group.id)) == 2
 
 
 async def test_an_edited_message_is_not_acted_on_twice(live: LiveBot) -> None:
