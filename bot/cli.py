@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.logging_setup import configure_logging
 from bot.settings import ConfigurationError, Settings, load_settings
+
+ROLES = ("citizen", "facilitator", "officer", "admin")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,8 +21,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)")
     demo = commands.add_parser(
-        "demo", help="try the bot with no token: the local emulator and a scripted conversation"
+        "demo", help="chat with the real bot from the terminal, on the local emulator (no token)"
     )
+    demo.add_argument(
+        "--as", dest="role", choices=ROLES, default="citizen", help="who you are (default citizen)"
+    )
+    demo.add_argument(
+        "--script",
+        type=Path,
+        default=None,
+        help="replay this file's lines and print the transcript",
+    )
+    demo.add_argument(
+        "--language", choices=("th", "en"), default="th", help="your phone's language (default th)"
+    )
+    demo.add_argument("--files", type=Path, default=None, help="folder for files the bot sends")
     demo.add_argument(
         "--database", default=None, help="SQLite file for the demo (default: a temporary file)"
     )
@@ -58,7 +74,17 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "demo":
             from bot.demo import run_demo
 
-            return await run_demo(settings, args.database)
+            if args.script is not None and not args.script.is_file():
+                print(f"No such script: {args.script}", file=sys.stderr)
+                return 2
+            return await run_demo(
+                settings,
+                database=args.database,
+                script=args.script,
+                role=args.role,
+                language=args.language,
+                files_dir=args.files,
+            )
         if args.command == "db":
             return await _db(args.db_command, settings)
     except StartupError as error:
