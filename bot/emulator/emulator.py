@@ -176,6 +176,8 @@ class Emulator:
             self._changed.notify_all()
             deadline = time.monotonic() + max(timeout, 0.0)
             while True:
+                if self.webhook.active:
+                    raise ApiError(409, "Conflict: terminated by setWebhook request")
                 if generation != self._poll_generation:
                     raise ApiError(
                         409,
@@ -620,6 +622,7 @@ class Emulator:
         async with self._changed:
             self._closing = True
             self._changed.notify_all()
+        await self.webhook.close()
 
 
 # The rights every ChatMemberAdministrator object carries (the Bot API marks them required).
