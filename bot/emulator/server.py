@@ -11,11 +11,15 @@ from aiohttp.web_request import FileField
 
 from .emulator import Emulator
 from .errors import DroppedRequest
+from .files import MAX_UPLOAD_BYTES, TOO_LARGE, UploadedFile
 
 # Telegram answers getUpdates long polls of up to 50 s; aiohttp must not time them out first.
 SHUTDOWN_TIMEOUT = 1.0
 # Longer than any client read time-out we use, so a dropped request looks like one.
 DROPPED_REQUEST_HANG = 60.0
+# A 50 MB upload plus the other form fields; a larger body is refused with 413 as by Telegram.
+CLIENT_MAX_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+NOT_FOUND_BODY = {"ok": False, "error_code": 404, "description": "Not Found"}
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:
@@ -35,15 +39,23 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         if isinstance(value, str | bytes):
             params[name] = value
         elif isinstance(value, FileField):
-            params[name] = value.file.read()
+            # Keep what Telegram keeps of a part: its file name, declared type and bytes.
+            params[name] = UploadedFile(value.filename, value.content_type, value.file.read())
     return params
+
+
+def _json(body: dict[str, Any], status: int) -> web.Response:
+    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 def make_app(emulator: Emulator) -> web.Application:
     """An aiohttp application routing `/bot<token>/<method>` to `emulator`."""
 
     async def bot_api(request: web.Request) -> web.Response:
-        params = await _read_params(request)
+        try:
+            params = await _read_params(request)
+        except web.HTTPRequestEntityTooLarge:
+            return _json(TOO_LARGE.envelope(), TOO_LARGE.code)
         try:
             status, body = await emulator.call(
                 request.match_info["token"], request.match_info["method"], params
@@ -52,16 +64,22 @@ def make_app(emulator: Emulator) -> web.Application:
             # Say nothing until the client gives up (its read time-out), as a lost request does.
             await asyncio.sleep(DROPPED_REQUEST_HANG)
             raise web.HTTPGatewayTimeout() from None
-        return web.json_response(
-            body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+        return _json(body, status)
+
+    async def download(request: web.Request) -> web.Response:
+        # Telegram's file server: 404 alike for a wrong token and an unknown path.
+        stored = emulator.files.download(request.match_info["token"], request.match_info["path"])
+        if stored is None:
+            return _json(NOT_FOUND_BODY, 404)
+        return web.Response(
+            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
         )
 
     async def not_found(request: web.Request) -> web.Response:
-        return web.json_response(
-            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
-        )
+        return _json(NOT_FOUND_BODY, 404)
 
-    app = web.Application(client_max_size=50 * 1024 * 1024)
+    app = web.Application(client_max_size=CLIENT_MAX_SIZE)
+    app.router.add_route("GET", "/file/bot{token}/{path:.+}", download)
     app.router.add_route("*", "/bot{token}/{method}", bot_api)
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app
