@@ -16,7 +16,7 @@ from bot.i18n.catalog import catalogs
 from bot.logging_setup import protect_secret
 from bot.services import SERVICES_KEY, AnyApplication, Services, services_from_app
 from bot.settings import Settings
-from handlers import errors, fallback, help, language, onboarding, privacy
+from handlers import admin, errors, fallback, groups, help, invites, language, onboarding, privacy
 from handlers.menus import set_default_menus, set_descriptions
 from storage.database import Database
 
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 Setup = Callable[[AnyApplication], None]
 
 # Each flow adds its handlers; the fallback goes last so a flow always wins (same group 0).
-FLOWS = (onboarding, help, language, privacy)
+FLOWS = (onboarding, help, language, privacy, admin, invites, groups)
 
 
 def build_application(

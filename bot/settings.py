@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     default_language: Language = "th"
     districts_file: Path = DEFAULT_DISTRICTS_FILE
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from storage.enums import Role
 logger = logging.getLogger(__name__)
 
 EVERYONE = frozenset(Role)
+ADMINS = frozenset({Role.admin})
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("help"),
     MenuCommand("language"),
     MenuCommand("privacy"),
+    MenuCommand("invite", ADMINS),
+    MenuCommand("grant", ADMINS),
+    MenuCommand("revoke", ADMINS),
+    MenuCommand("audit", ADMINS),
 )
 
 

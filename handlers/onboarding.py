@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot.i18n.catalog import LANGUAGES, Raw
 from bot.services import AnyApplication, Services, services_of
 from handlers import callback_data as cb
-from handlers.deep_links import find_flow, valid_payload
+from handlers.deep_links import abandon, find_link, valid_payload
 from handlers.help import help_text
 from handlers.menus import set_chat_menu
 from handlers.people import (
@@ -31,7 +31,7 @@ from handlers.people import (
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens
 from storage.citizens import NewCitizen
-from storage.enums import AgeBand, Language, Purpose, Role
+from storage.enums import AgeBand, Language, Purpose
 from storage.errors import AlreadyRegistered
 
 FLOW = "onb"
@@ -152,8 +152,9 @@ async def _choose_language(
     if context.user_data is not None:
         context.user_data[CHOSEN_LANGUAGE_KEY] = language
     services = services_of(context)
+    person = await load_person(update, context)  # an admin from ADMIN_IDS sees their menu
     await set_chat_menu(
-        context.bot, update.callback_query.from_user.id, Role.citizen, language, services.catalogs
+        context.bot, update.callback_query.from_user.id, person.role, language, services.catalogs
     )
     draft.step = "age"
     rows = [
@@ -179,6 +180,7 @@ async def _choose_age(
     if band.is_under_10:
         _drop_draft(context)
         await edit(query, t(context, lang, "onboarding.under_10"))
+        await abandon(context, draft.payload, "under_10")
         return True
     draft.age_band = band
     if band.needs_guardian:
@@ -204,6 +206,7 @@ async def _confirm_guardian(
     if arg == "no":
         _drop_draft(context)
         await edit(query, t(context, draft.language, "onboarding.guardian_needed"))
+        await abandon(context, draft.payload, "no_guardian_agreement")
         return True
     draft.guardian_confirmed = True
     await _show_consent(update, context, draft)
@@ -274,6 +277,7 @@ async def _decline_all(
     assert query is not None
     _drop_draft(context)
     await edit(query, t(context, draft.language, "onboarding.declined"))
+    await abandon(context, draft.payload, "declined_consent")
     return True
 
 
@@ -376,11 +380,11 @@ async def _run_payload(
 ) -> None:
     if payload is None:
         return
-    flow = find_flow(context, payload)
-    if flow is None:
+    link = find_link(context, payload)
+    if link is None:
         await reply(update, context, person.language, "deeplink.invalid")
         return
-    await flow(update, context, person, payload)
+    await link.flow(update, context, person, payload)
 
 
 def _help(context: ContextTypes.DEFAULT_TYPE, person: Person) -> Raw:

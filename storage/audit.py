@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Final
 
 from sqlmodel import col, select
@@ -50,4 +51,12 @@ async def recent(limit: int = 50, *, session: AsyncSession) -> list[AuditEntry]:
         .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
         .limit(limit)
     )
+    return list((await session.exec(statement)).all())
+
+
+async def all_entries(*, since: datetime | None = None, session: AsyncSession) -> list[AuditEntry]:
+    """Every entry (from `since` on, inclusive, when given), oldest first: for the file export."""
+    statement = select(AuditEntry).order_by(col(AuditEntry.at), col(AuditEntry.id))
+    if since is not None:
+        statement = statement.where(col(AuditEntry.at) >= since)
     return list((await session.exec(statement)).all())

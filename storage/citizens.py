@@ -22,6 +22,7 @@ from storage.errors import (
     ConsentRequired,
     GuardianAgreementRequired,
     NotRegistered,
+    RoleNotGrantable,
     TooYoung,
     UnsupportedLanguage,
 )
@@ -148,18 +149,27 @@ async def set_district(
 async def set_role(
     telegram_user_id: int, role: Role, *, actor: str, session: AsyncSession
 ) -> Citizen:
-    """Give the citizen `role`; back to `Role.citizen` is a revocation. Audited with `actor`."""
+    """Give the citizen `role`; back to `Role.citizen` is a revocation. Audited with `actor`.
+
+    The one place a stored role changes (`storage.roles` builds on it). `Role.admin` is refused
+    with RoleNotGrantable: admins come from configuration only. Unchanged: no audit entry.
+    """
     role = Role(role)
+    if role is Role.admin:
+        raise RoleNotGrantable(role.value)
     citizen = await _require(telegram_user_id, session)
     if citizen.role != role:
         previous = citizen.role
         citizen.role = role
         await _touch(citizen, session)
+        detail: dict[str, object] = {"previous": previous.value}
+        if role is not Role.citizen:
+            detail = {"role": role.value, **detail}
         await audit.record(
             "role.revoked" if role is Role.citizen else "role.granted",
             actor=actor,
             target=audit.actor_for(telegram_user_id),
-            detail={"from": previous.value, "to": role.value},
+            detail=detail,
             session=session,
         )
     return citizen

@@ -51,3 +51,44 @@ class NotRegistered(_AboutCitizen):
 
 class UnsupportedLanguage(StorageError, ValueError):
     """A language code other than the supported ones ("th", "en")."""
+
+
+class RoleNotGrantable(StorageError, ValueError):
+    """Only facilitator and officer are granted; admins come from configuration."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"role {role!r} cannot be granted (only facilitator or officer)")
+        self.role = role
+
+
+class InviteInvalid(StorageError):
+    """An invite code that cannot be redeemed; `reason` names why, for the audit log."""
+
+    reason = "invalid"
+    message = "invite cannot be redeemed"
+
+    def __init__(self, invite_id: int | None = None) -> None:
+        # Never the code itself: it is a bearer secret (or garbage someone typed).
+        super().__init__(self.message)
+        self.invite_id = invite_id
+
+
+class InviteUnknown(InviteInvalid):
+    """No invite has this code (mistyped, forged or never issued)."""
+
+    reason = "unknown"
+    message = "no such invite"
+
+
+class InviteExpired(InviteInvalid):
+    """The invite's time ran out before it was used."""
+
+    reason = "expired"
+    message = "invite expired"
+
+
+class InviteUsed(InviteInvalid):
+    """Someone already redeemed this invite; each one works once."""
+
+    reason = "used"
+    message = "invite already used"

@@ -90,3 +90,53 @@ class AuditEntry(SQLModel, table=True):
         default=None, sa_column=Column(String(128), nullable=True, index=True)
     )
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonText, nullable=True))
+
+
+class Invite(SQLModel, table=True):
+    """A one-time invite to a role, redeemed through a deep link (`inv-<code>`)."""
+
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(24), nullable=False, unique=True))
+    role: Role = Field(sa_column=Column(StrEnumText(Role, 16), nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    used_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+
+
+class ChatGroup(SQLModel, table=True):
+    """A Telegram group the bot was added to; polls and announcements go only to active ones."""
+
+    __tablename__ = "chat_groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    title: str = Field(sa_column=Column(String(255), nullable=False))
+    added_by: str = Field(sa_column=Column(String(64), nullable=False))
+    added_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    active: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=sa_true())
+    )
+    removed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+
+
+class ButtonState(SQLModel, table=True):
+    """State behind a button whose callback data (64 bytes) cannot hold it; it expires."""
+
+    __tablename__ = "button_states"
+
+    key: str = Field(sa_column=Column(String(16), primary_key=True))
+    flow: str = Field(sa_column=Column(String(16), nullable=False))
+    owner_telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    payload: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False, index=True))

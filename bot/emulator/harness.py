@@ -171,6 +171,12 @@ class LiveBot:
         await self.settle()
         return self.transcript.collect(self.emulator, user.id)
 
+    async def set_membership(self, user: EmuUser, chat_id: int, status: str) -> list[EmuMessage]:
+        """`user` adds the bot to a group ("member") or removes it; returns the bot's replies."""
+        await self.emulator.set_bot_membership(user, chat_id, status)
+        await self.settle()
+        return self.transcript.collect(self.emulator, chat_id)
+
     async def press(
         self, user: EmuUser, label: str | Callable[[str], bool], *, chat_id: int | None = None
     ) -> CallbackQueryState:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -70,3 +70,29 @@ async def test_detail_must_be_json_and_an_entry_needs_action_and_actor(db: Datab
         with pytest.raises(ValueError):
             await audit.record("x.y", actor="", session=session)
         assert await audit.recent(session=session) == []
+
+
+async def test_all_entries_are_oldest_first_and_can_start_from_a_time(
+    db: Database, clock: ManualClock
+) -> None:
+    async with db.session() as session:
+        for n in range(3):
+            await audit.record(f"test.{n}", actor="system", session=session)
+            clock.advance(hours=1)
+        # Two entries at the same instant: the earlier insert comes first.
+        await audit.record("test.3", actor="system", session=session)
+        await audit.record("test.4", actor="system", session=session)
+    async with db.session() as session:
+        assert [e.action for e in await audit.all_entries(session=session)] == [
+            "test.0",
+            "test.1",
+            "test.2",
+            "test.3",
+            "test.4",
+        ]
+        since = clock() - timedelta(hours=1)  # the instant test.2 was written: included
+        assert [e.action for e in await audit.all_entries(since=since, session=session)] == [
+            "test.2",
+            "test.3",
+            "test.4",
+        ]

@@ -308,8 +308,8 @@ async def test_roles_are_granted_and_revoked_by_a_named_actor(db: Database) -> N
     async with db.session() as session:
         entries = (await audit.recent(2, session=session))[::-1]
     assert [(e.action, e.actor, e.target, e.detail) for e in entries] == [
-        ("role.granted", "tg:1", "tg:23", {"from": "citizen", "to": "facilitator"}),
-        ("role.revoked", "tg:1", "tg:23", {"from": "facilitator", "to": "citizen"}),
+        ("role.granted", "tg:1", "tg:23", {"role": "facilitator", "previous": "citizen"}),
+        ("role.revoked", "tg:1", "tg:23", {"previous": "facilitator"}),
     ]
     assert await audit_actions(db) == ["citizen.registered", "role.granted", "role.revoked"]
 

@@ -28,7 +28,7 @@ from storage.migrate import (
 )
 from tests.storage.factories import registered
 
-TABLES = {"citizens", "consents", "audit_log"}
+TABLES = {"citizens", "consents", "audit_log", "invites", "chat_groups", "button_states"}
 
 
 async def table_names(db: Database) -> set[str]:
@@ -36,8 +36,8 @@ async def table_names(db: Database) -> set[str]:
         return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-def test_head_is_the_first_revision() -> None:
-    assert head_revision() == "0001"
+def test_head_is_the_roles_invites_and_groups_revision() -> None:
+    assert head_revision() == "0002"
 
 
 async def test_an_empty_database_is_reported_empty(empty_db: Database) -> None:
@@ -69,6 +69,31 @@ async def test_downgrade_to_base_drops_the_tables(db: Database) -> None:
     assert await status(db) == "empty"
     await upgrade(db)
     assert await status(db) == "at_head"
+
+
+NEW_IN_0002 = {"invites", "chat_groups", "button_states"}
+
+
+async def test_0002_adds_invites_groups_and_button_states_and_goes_back_cleanly(
+    empty_db: Database,
+) -> None:
+    await upgrade(empty_db, "0001")
+    await registered(empty_db, 5)
+    assert not (NEW_IN_0002 & await table_names(empty_db))
+    assert await status(empty_db) == "behind"
+
+    await upgrade(empty_db)
+    assert NEW_IN_0002 <= await table_names(empty_db)
+    assert await current_revision(empty_db) == "0002"
+
+    await downgrade(empty_db, "0001")
+    assert not (NEW_IN_0002 & await table_names(empty_db))
+    assert await current_revision(empty_db) == "0001"
+    async with empty_db.session() as session:
+        assert await count_citizens(session=session) == 1
+
+    await upgrade(empty_db)
+    assert await status(empty_db) == "at_head"
 
 
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
@@ -104,8 +129,8 @@ NEXT_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -126,8 +151,8 @@ FAILING_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -143,42 +168,42 @@ def downgrade() -> None:
 
 
 def with_extra_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """Point storage.migrate at a copy of the migrations plus `source` as revision 0002."""
+    """Point storage.migrate at a copy of the migrations plus `source` as revision 0003."""
     migrations = tmp_path / "migrations"
     shutil.copytree(
         storage.migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (migrations / "versions" / "0002_test.py").write_text(source)
+    (migrations / "versions" / "0003_test.py").write_text(source)
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", migrations)
 
 
 @pytest.fixture
 def next_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0002 that alters citizens in batch mode."""
+    """A 0003 that alters citizens in batch mode."""
     with_extra_migration(tmp_path, monkeypatch, NEXT_MIGRATION)
 
 
 @pytest.fixture
 def failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0002 that fails half-way."""
+    """A 0003 that fails half-way."""
     with_extra_migration(tmp_path, monkeypatch, FAILING_MIGRATION)
 
 
 async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
     empty_db: Database, next_migration: None
 ) -> None:
-    await upgrade(empty_db, "0001")
+    await upgrade(empty_db, "0002")
     assert await status(empty_db) == "behind"
     await registered(empty_db, 5)
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
-    assert await current_revision(empty_db) == "0002"
+    assert await current_revision(empty_db) == "0003"
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
 
-    await downgrade(empty_db, "0001")
+    await downgrade(empty_db, "0002")
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
@@ -187,10 +212,10 @@ async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
 async def test_a_failing_migration_leaves_nothing_half_done(
     empty_db: Database, failing_migration: None
 ) -> None:
-    await upgrade(empty_db, "0001")
+    await upgrade(empty_db, "0002")
     with pytest.raises(Exception, match="no_such_table"):
         await upgrade(empty_db)
-    assert await current_revision(empty_db) == "0001"
+    assert await current_revision(empty_db) == "0002"
     assert "half_done" not in await table_names(empty_db)
 
 
