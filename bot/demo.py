@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -115,7 +116,8 @@ async def run_demo(
         overrides: dict[str, Any] = {"log_level": level}
         if role == "admin":
             overrides["admin_ids"] = frozenset({DEMO_USER_ID})
-        files = files_dir or Path(tempfile.mkdtemp(prefix="learncity-demo-files-"))
+        # Created only when the bot sends a file.
+        files = files_dir or Path(tempfile.gettempdir()) / f"learncity-demo-files-{os.getpid()}"
         console = Console(out=out, files_dir=files)
         async with LiveBot(database_url=sqlite_url(path), settings_overrides=overrides) as live:
             user = live.user(DEMO_USER_ID, DEMO_NAMES[language], language_code=language)

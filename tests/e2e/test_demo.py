@@ -65,3 +65,17 @@ async def test_typed_lines_and_end_of_input_stop_cleanly() -> None:
 async def test_a_missing_script_is_one_clear_line() -> None:
     code, _, err = await _demo("--script", "/no/such/script.txt")
     assert code == 2 and err.strip() == "No such script: /no/such/script.txt"
+
+
+async def test_an_admin_in_the_demo_gets_the_audit_file_saved(tmp_path: Path) -> None:
+    files = tmp_path / "files"
+    code, out, err = await _demo(
+        "--as", "admin", "--language", "en", "--files", str(files),
+        stdin=b"/start\n1\n5\n5\n9\n/invite officer\n/audit\n",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Invite link for the officer role, usable once" in out
+    saved = list(files.glob("*audit-*.csv"))
+    assert len(saved) == 1
+    assert f"saved to {saved[0]}" in out
+    assert "invite.created" in saved[0].read_text(encoding="utf-8-sig")
