@@ -6,18 +6,36 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from telegram import LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.districts import load_districts
 from bot.i18n.catalog import catalogs
 from bot.logging_setup import protect_secret
 from bot.services import SERVICES_KEY, AnyApplication, Services, services_from_app
 from bot.settings import Settings
-from handlers import admin, errors, fallback, groups, help, invites, language, onboarding, privacy
+from handlers import (
+    admin,
+    broadcast,
+    errors,
+    fallback,
+    groups,
+    help,
+    invites,
+    language,
+    onboarding,
+    privacy,
+    reminders,
+)
 from handlers.menus import set_default_menus, set_descriptions
+from schedules.announcements import reporter
+from schedules.dispatcher import DispatchConfig, Dispatcher
+from schedules.engine import ENGINE_KEY, TimeEngine
+from schedules.planning import parse_quiet_hours
+from schedules.rate_limit import Rates
+from schedules.reminders import ReminderPolicy
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -25,7 +43,7 @@ logger = logging.getLogger(__name__)
 Setup = Callable[[AnyApplication], None]
 
 # Each flow adds its handlers; the fallback goes last so a flow always wins (same group 0).
-FLOWS = (onboarding, help, language, privacy, admin, invites, groups)
+FLOWS = (onboarding, help, language, reminders, privacy, broadcast, admin, invites, groups)
 
 
 def build_application(
@@ -62,6 +80,7 @@ def build_application(
         builder = builder.get_updates_read_timeout(timedelta(seconds=40).total_seconds())
     app = builder.build()
     app.bot_data["settings"] = settings
+    app.bot_data["request_factory"] = request_factory
     if database is not None:
         app.bot_data["database"] = database
     for flow in FLOWS:
@@ -86,11 +105,59 @@ async def _post_init(app: AnyApplication) -> None:
     app.bot_data[SERVICES_KEY] = services
     await set_default_menus(app.bot, services.catalogs, settings.default_language)
     await set_descriptions(app.bot, services.catalogs, settings.default_language)
+    await _start_time_engine(app, services)
     logger.info("bot @%s ready", app.bot.username)
 
 
+async def _start_time_engine(app: AnyApplication, services: Services) -> None:
+    """The dispatcher (its own Bot, paced by our limiter, not PTB's) and the reminder jobs."""
+    settings = services.settings
+    factory: Callable[[], BaseRequest] | None = app.bot_data.get("request_factory")
+    request = (
+        factory()
+        if factory
+        else HTTPXRequest(
+            connection_pool_size=settings.dispatch_concurrency + 4,
+            read_timeout=settings.dispatch_timeout_seconds,
+            write_timeout=settings.dispatch_timeout_seconds,
+        )
+    )
+    token = app.bot.token
+    dispatch_bot = Bot(token, base_url=settings.bot_api_url, request=request)
+    await dispatch_bot.initialize()
+    config = DispatchConfig(
+        rates=Rates(
+            global_per_second=settings.dispatch_rate_per_second,
+            global_burst=max(1, int(settings.dispatch_rate_per_second)),
+            private_per_second=settings.dispatch_private_per_second,
+            group_per_minute=settings.dispatch_group_per_minute,
+        ),
+        concurrency=settings.dispatch_concurrency,
+        max_attempts=settings.dispatch_max_attempts,
+    )
+    dispatcher = Dispatcher(
+        dispatch_bot, services.db, config,
+        on_finished=reporter(dispatch_bot, services.db, services.catalogs),
+    )  # fmt: skip
+    services.dispatcher = dispatcher
+    services.engine = TimeEngine(
+        services.db,
+        dispatcher,
+        services.catalogs,
+        ReminderPolicy(quiet=parse_quiet_hours(settings.quiet_hours), tz=settings.tz),
+        sweep_interval_seconds=settings.reminder_sweep_seconds,
+    )
+    app.bot_data[ENGINE_KEY] = services.engine
+    await dispatcher.start()
+    if app.job_queue is not None:
+        services.engine.install(app.job_queue)
+
+
 async def _post_shutdown(app: AnyApplication) -> None:
-    """Close the database unless the caller owns it."""
+    """Stop the dispatcher; close the database unless the caller owns it."""
     services = services_from_app(app)
+    if services.dispatcher is not None:
+        await services.dispatcher.stop()
+        await services.dispatcher.bot.shutdown()
     if "database" not in app.bot_data:
         await services.db.dispose()

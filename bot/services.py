@@ -10,6 +10,8 @@ from telegram.ext import Application, CallbackContext
 from bot.districts import District
 from bot.i18n.catalog import Catalogs
 from bot.settings import Settings
+from schedules.dispatcher import Dispatcher
+from schedules.engine import TimeEngine
 from storage.database import Database
 
 SERVICES_KEY = "services"
@@ -26,6 +28,8 @@ class Services:
     db: Database
     catalogs: Catalogs
     districts: tuple[District, ...]
+    dispatcher: Dispatcher | None = None
+    engine: TimeEngine | None = None
 
     def district(self, code: str | None) -> District | None:
         """The district with `code`, if it is in the configured list."""

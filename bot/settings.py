@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     districts_file: Path = DEFAULT_DISTRICTS_FILE
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # The dispatcher's pace. Telegram allows about 30 messages/s in all; 25 leaves room for
+    # interactive replies, which share the same budget.
+    dispatch_rate_per_second: float = Field(default=25.0, gt=0)
+    dispatch_private_per_second: float = Field(default=1.0, gt=0)
+    dispatch_group_per_minute: int = Field(default=20, ge=1)
+    dispatch_concurrency: int = Field(default=8, ge=1, le=256)
+    dispatch_max_attempts: int = Field(default=5, ge=1)
+    dispatch_timeout_seconds: float = Field(default=10.0, gt=0)
+    quiet_hours: str = "21:00-07:00"
+    reminder_sweep_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -78,6 +88,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from schedules.planning import parse_quiet_hours
+
+        parse_quiet_hours(value)  # raises ValueError with a clear message
+        return value
 
     @field_validator("districts_file")
     @classmethod

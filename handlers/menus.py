@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 EVERYONE = frozenset(Role)
 ADMINS = frozenset({Role.admin})
+FACILITATORS = frozenset({Role.facilitator, Role.admin})
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("start"),
     MenuCommand("help"),
     MenuCommand("language"),
+    MenuCommand("reminders"),
     MenuCommand("privacy"),
+    MenuCommand("broadcast", FACILITATORS),
     MenuCommand("invite", ADMINS),
     MenuCommand("grant", ADMINS),
     MenuCommand("revoke", ADMINS),

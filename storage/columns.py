@@ -91,3 +91,27 @@ class JsonText(TypeDecorator[dict[str, Any]]):
         if not isinstance(parsed, dict):
             raise ValueError("stored JSON is not an object")
         return parsed
+
+
+class JsonList(TypeDecorator[list[Any]]):
+    """A JSON array stored as text (e.g. a citizen's reminder lead minutes)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[Any] | None, dialect: Dialect) -> str | None:
+        """Serialise to compact JSON."""
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> list[Any] | None:
+        """Parse the stored JSON."""
+        if value is None:
+            return None
+        parsed = json.loads(value)
+        if not isinstance(parsed, list):
+            raise ValueError("stored JSON is not an array")
+        return parsed

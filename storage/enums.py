@@ -47,3 +47,19 @@ class AgeBand(StrEnum):
     def needs_guardian(self) -> bool:
         """10–19: a minor under PDPA s.20, so a guardian's agreement is needed."""
         return self in (AgeBand.age_10_14, AgeBand.age_15_19)
+
+
+class DeliveryStatus(StrEnum):
+    """Where one delivery of an outbox message stands; only `pending` and `sending` are open."""
+
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    blocked = "blocked"
+    failed = "failed"
+    dropped = "dropped"
+
+    @property
+    def is_final(self) -> bool:
+        """True once nothing more will happen to the delivery."""
+        return self not in (DeliveryStatus.pending, DeliveryStatus.sending)

@@ -92,3 +92,19 @@ class InviteUsed(InviteInvalid):
 
     reason = "used"
     message = "invite already used"
+
+
+class UnknownMessage(StorageError, LookupError):
+    """No outbox message has this id."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"no outbox message {message_id}")
+        self.message_id = message_id
+
+
+class UnknownEvent(StorageError, LookupError):
+    """No scheduled event has this id."""
+
+    def __init__(self, event_id: int) -> None:
+        super().__init__(f"no scheduled event {event_id}")
+        self.event_id = event_id

@@ -23,6 +23,8 @@ from storage.database import Database
 from storage.migrate import upgrade
 
 BACKENDS = ["sqlite", "postgresql"]
+# As `learncity` does: PTB's coming RetryAfter.retry_after type, without deprecation warnings.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def postgresql_test_url() -> str:

@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 import storage.migrate
 from storage.citizens import consents_of, count_citizens
 from storage.database import Database
+from storage.enums import Purpose
 from storage.migrate import (
     current_revision,
     downgrade,
@@ -26,9 +27,21 @@ from storage.migrate import (
     status,
     upgrade,
 )
+from storage.reminders import DEFAULT_LEAD_MINUTES, ReminderPrefs, reminder_prefs
 from tests.storage.factories import registered
 
-TABLES = {"citizens", "consents", "audit_log", "invites", "chat_groups", "button_states"}
+TABLES = {
+    "citizens",
+    "consents",
+    "audit_log",
+    "invites",
+    "chat_groups",
+    "button_states",
+    "outbox_messages",
+    "deliveries",
+    "scheduled_events",
+    "event_attendees",
+}
 
 
 async def table_names(db: Database) -> set[str]:
@@ -36,8 +49,8 @@ async def table_names(db: Database) -> set[str]:
         return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-def test_head_is_the_roles_invites_and_groups_revision() -> None:
-    assert head_revision() == "0002"
+def test_head_is_the_deliveries_and_reminders_revision() -> None:
+    assert head_revision() == "0003"
 
 
 async def test_an_empty_database_is_reported_empty(empty_db: Database) -> None:
@@ -71,6 +84,28 @@ async def test_downgrade_to_base_drops_the_tables(db: Database) -> None:
     assert await status(db) == "at_head"
 
 
+async def registered_at_old_revision(db: Database, telegram_user_id: int) -> None:
+    """A citizen with every consent, written in SQL: today's models expect newer columns."""
+    async with db.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO citizens (telegram_user_id, language, role, age_band, reachable, "
+                "created_at, updated_at) VALUES (:tg, 'th', 'citizen', '35-49', true, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"tg": telegram_user_id},
+        )
+        for purpose in Purpose:
+            await connection.execute(
+                text(
+                    "INSERT INTO consents (citizen_id, purpose, granted, decided_at) "
+                    "SELECT id, :purpose, true, CURRENT_TIMESTAMP FROM citizens "
+                    "WHERE telegram_user_id = :tg"
+                ),
+                {"purpose": purpose.value, "tg": telegram_user_id},
+            )
+
+
 NEW_IN_0002 = {"invites", "chat_groups", "button_states"}
 
 
@@ -78,11 +113,11 @@ async def test_0002_adds_invites_groups_and_button_states_and_goes_back_cleanly(
     empty_db: Database,
 ) -> None:
     await upgrade(empty_db, "0001")
-    await registered(empty_db, 5)
+    await registered_at_old_revision(empty_db, 5)
     assert not (NEW_IN_0002 & await table_names(empty_db))
     assert await status(empty_db) == "behind"
 
-    await upgrade(empty_db)
+    await upgrade(empty_db, "0002")
     assert NEW_IN_0002 <= await table_names(empty_db)
     assert await current_revision(empty_db) == "0002"
 
@@ -91,6 +126,48 @@ async def test_0002_adds_invites_groups_and_button_states_and_goes_back_cleanly(
     assert await current_revision(empty_db) == "0001"
     async with empty_db.session() as session:
         assert await count_citizens(session=session) == 1
+
+    await upgrade(empty_db)
+    assert await status(empty_db) == "at_head"
+
+
+NEW_IN_0003 = {"outbox_messages", "deliveries", "scheduled_events", "event_attendees"}
+REMINDER_COLUMNS = {"reminders_enabled", "reminder_leads"}
+
+
+async def citizen_columns(db: Database) -> set[str]:
+    async with db.engine.connect() as connection:
+        columns = await connection.run_sync(lambda c: inspect(c).get_columns("citizens"))
+    return {column["name"] for column in columns}
+
+
+async def test_0003_adds_the_delivery_log_and_reminder_settings_and_goes_back_cleanly(
+    empty_db: Database,
+) -> None:
+    await upgrade(empty_db, "0002")
+    await registered_at_old_revision(empty_db, 5)
+    assert not (NEW_IN_0003 & await table_names(empty_db))
+    assert not (REMINDER_COLUMNS & await citizen_columns(empty_db))
+
+    await upgrade(empty_db)
+    assert NEW_IN_0003 <= await table_names(empty_db)
+    assert REMINDER_COLUMNS <= await citizen_columns(empty_db)
+    assert await current_revision(empty_db) == "0003"
+    async with empty_db.session() as session:
+        # An existing citizen gets reminders on, at the default lead times, consents intact.
+        assert await reminder_prefs(5, session=session) == ReminderPrefs(
+            enabled=True, lead_minutes=DEFAULT_LEAD_MINUTES
+        )
+        assert all(state.granted for state in (await consents_of(5, session=session)).values())
+
+    await downgrade(empty_db, "0002")
+    assert not (NEW_IN_0003 & await table_names(empty_db))
+    assert not (REMINDER_COLUMNS & await citizen_columns(empty_db))
+    async with empty_db.engine.connect() as connection:
+        granted = (
+            await connection.execute(text("SELECT count(*) FROM consents WHERE granted"))
+        ).scalar()
+    assert granted == len(Purpose)  # the batch copy of citizens did not cascade into consents
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
@@ -129,8 +206,8 @@ NEXT_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -151,8 +228,8 @@ FAILING_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -168,42 +245,42 @@ def downgrade() -> None:
 
 
 def with_extra_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """Point storage.migrate at a copy of the migrations plus `source` as revision 0003."""
+    """Point storage.migrate at a copy of the migrations plus `source` as revision 0004."""
     migrations = tmp_path / "migrations"
     shutil.copytree(
         storage.migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (migrations / "versions" / "0003_test.py").write_text(source)
+    (migrations / "versions" / "0004_test.py").write_text(source)
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", migrations)
 
 
 @pytest.fixture
 def next_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0003 that alters citizens in batch mode."""
+    """A 0004 that alters citizens in batch mode."""
     with_extra_migration(tmp_path, monkeypatch, NEXT_MIGRATION)
 
 
 @pytest.fixture
 def failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0003 that fails half-way."""
+    """A 0004 that fails half-way."""
     with_extra_migration(tmp_path, monkeypatch, FAILING_MIGRATION)
 
 
 async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
     empty_db: Database, next_migration: None
 ) -> None:
-    await upgrade(empty_db, "0002")
+    await upgrade(empty_db, "0003")
     assert await status(empty_db) == "behind"
     await registered(empty_db, 5)
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
-    assert await current_revision(empty_db) == "0003"
+    assert await current_revision(empty_db) == "0004"
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
 
-    await downgrade(empty_db, "0002")
+    await downgrade(empty_db, "0003")
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
@@ -212,10 +289,10 @@ async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
 async def test_a_failing_migration_leaves_nothing_half_done(
     empty_db: Database, failing_migration: None
 ) -> None:
-    await upgrade(empty_db, "0002")
+    await upgrade(empty_db, "0003")
     with pytest.raises(Exception, match="no_such_table"):
         await upgrade(empty_db)
-    assert await current_revision(empty_db) == "0002"
+    assert await current_revision(empty_db) == "0003"
     assert "half_done" not in await table_names(empty_db)
 
 

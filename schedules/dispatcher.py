@@ -1,0 +1,215 @@
+"""The one dispatcher: every send to many people goes through here.
+
+It takes due deliveries from the delivery log, paces them under Telegram's limits, and records
+each outcome, so a message reaches each recipient once: `sending` is committed before the call
+and `sent` right after it. A process killed in between leaves `sending` rows that are re-sent on
+the next start; at most `concurrency` sends are in flight at any moment, which bounds the
+duplicates a kill can cause (Telegram has no idempotency key). 429s pause every send for
+`retry_after`; 5xx and time-outs retry with backoff; 403 marks the person unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from schedules.rate_limit import RateLimiter, Rates
+from storage import clock, deliveries
+from storage.database import Database
+from storage.deliveries import DeliveryReport, DeliveryTask
+from storage.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+ReportCallback = Callable[[OutboxMessage, DeliveryReport], Awaitable[None]]
+# When nothing is due, look again at least this often (deliveries may be added by another
+# process, e.g. `learncity` commands, that cannot wake us).
+IDLE_POLL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """How fast and how hard the dispatcher tries."""
+
+    rates: Rates = field(default_factory=Rates)
+    concurrency: int = 8
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+    backoff_max_seconds: float = 300.0
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's retry_after in seconds, whichever type this PTB version exposes."""
+    # PTB 22 stores a timedelta and warns when the public int property is read.
+    value = getattr(error, "_retry_after", None)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    raw = error.retry_after
+    return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
+
+
+class Dispatcher:
+    """Sends queued deliveries once each, under the configured rates."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        config: DispatchConfig,
+        *,
+        on_finished: ReportCallback | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.bot = bot
+        self.db = db
+        self.config = config
+        self.on_finished = on_finished
+        self.limiter = limiter or RateLimiter(config.rates)
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self.max_in_flight_seen = 0
+
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> int:
+        """Put interrupted sends back in the queue and begin; returns how many were resumed."""
+        async with self.db.session() as session:
+            resumed = await deliveries.recover_in_flight(session=session)
+        if resumed:
+            logger.warning("resuming %d sends interrupted by the last stop", resumed)
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="dispatcher")
+        return resumed
+
+    def wake(self) -> None:
+        """New deliveries were queued: look now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking new deliveries; let the ones in flight finish (within `timeout`)."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._task is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            if not self._task.done():
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+
+    async def idle(self) -> None:
+        """Wait until nothing is due or in flight (tests and benchmarks)."""
+        while True:
+            async with self.db.session() as session:
+                counts = await deliveries.counts_by_status(session=session)
+                next_due = await deliveries.next_due_at(session=session)
+            busy = counts.get("sending", 0) or self._in_flight
+            due_now = next_due is not None and next_due <= clock.now()
+            if not busy and not due_now:
+                return
+            await asyncio.sleep(0.02)
+
+    async def _run(self) -> None:
+        try:
+            while not self._stopping:
+                free = self.config.concurrency - len(self._in_flight)
+                if free <= 0:
+                    await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                async with self.db.session() as session:
+                    tasks = await deliveries.claim_due(free, session=session)
+                if not tasks:
+                    await self._report_finished()
+                    await self._sleep_until_due()
+                    continue
+                for task in tasks:
+                    await self.limiter.acquire(task.chat_id)
+                    self._launch(task)
+        except Exception:
+            logger.exception("the dispatcher stopped on an unexpected error")
+            raise
+        finally:
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    def _launch(self, task: DeliveryTask) -> None:
+        running = asyncio.create_task(self._deliver(task), name=f"delivery-{task.id}")
+        self._in_flight.add(running)
+        self.max_in_flight_seen = max(self.max_in_flight_seen, len(self._in_flight))
+        running.add_done_callback(self._in_flight.discard)
+
+    async def _sleep_until_due(self) -> None:
+        async with self.db.session() as session:
+            next_due = await deliveries.next_due_at(session=session)
+        timeout = IDLE_POLL_SECONDS
+        if next_due is not None:
+            timeout = min(timeout, max((next_due - clock.now()).total_seconds(), 0.0))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+        self._wakeup.clear()
+
+    async def _deliver(self, task: DeliveryTask) -> None:
+        """One send and its outcome; never raises (an error is an outcome)."""
+        try:
+            message = await self.bot.send_message(task.chat_id, task.text, parse_mode="HTML")
+        except RetryAfter as error:
+            wait = retry_after_seconds(error)
+            self.limiter.pause(wait)
+            await self._retry(task, clock.now() + timedelta(seconds=wait), "429", count=False)
+        except Forbidden as error:
+            async with self.db.session() as session:
+                await deliveries.mark_blocked(task.id, error.message[:255], session=session)
+        except BadRequest as error:
+            async with self.db.session() as session:
+                await deliveries.mark_failed(task.id, error.message[:255], session=session)
+        except (NetworkError, TelegramError) as error:
+            # Time-outs and 5xx: the send may even have arrived; try again with backoff.
+            await self._retry(task, self._backoff(task.attempt), type(error).__name__)
+        except Exception as error:  # a bug must not lose the delivery or kill the loop
+            logger.exception("unexpected error sending delivery %d", task.id)
+            await self._retry(task, self._backoff(task.attempt), repr(error)[:255])
+        else:
+            async with self.db.session() as session:
+                await deliveries.mark_sent(task.id, message.message_id, session=session)
+
+    def _backoff(self, attempt: int) -> datetime:
+        delay = min(
+            self.config.backoff_seconds * 2 ** max(attempt - 1, 0), self.config.backoff_max_seconds
+        )
+        return clock.now() + timedelta(seconds=delay)
+
+    async def _retry(
+        self, task: DeliveryTask, at: datetime, error: str, *, count: bool = True
+    ) -> None:
+        async with self.db.session() as session:
+            if count and task.attempt >= self.config.max_attempts:
+                await deliveries.mark_failed(task.id, error, session=session)
+            else:
+                await deliveries.retry_later(task.id, at, error, session=session)
+        self.wake()
+
+    async def _report_finished(self) -> None:
+        if self.on_finished is None:
+            return
+        async with self.db.session() as session:
+            finished = await deliveries.finished_unreported(session=session)
+        for message, report in finished:
+            try:
+                await self.on_finished(message, report)
+            except TelegramError:
+                logger.warning("could not report delivery %s", message.purpose, exc_info=True)
+            async with self.db.session() as session:
+                await deliveries.mark_reported(message.id or 0, session=session)
