@@ -16,6 +16,7 @@ from bot.i18n.catalog import catalogs
 from bot.logging_setup import protect_secret
 from bot.services import SERVICES_KEY, AnyApplication, Services, services_from_app
 from bot.settings import Settings
+from bot.update_processor import PerSenderUpdateProcessor
 from handlers import (
     admin,
     broadcast,
@@ -71,6 +72,7 @@ def build_application(
         )
         # PTB's AIORateLimiter retries nothing by default; interactive replies wait out a 429.
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerSenderUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     dispatch_max_attempts: int = Field(default=5, ge=1)
     dispatch_timeout_seconds: float = Field(default=10.0, gt=0)
     quiet_hours: str = "21:00-07:00"
+    # Updates handled at once (across people; each person's stay in order).
+    concurrent_updates: int = Field(default=64, ge=1, le=1024)
     reminder_sweep_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("telegram_bot_token", mode="before")

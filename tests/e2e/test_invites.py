@@ -134,6 +134,7 @@ async def test_grant_and_revoke_by_reply_in_a_group_with_confirmation(
     group = live.emulator.add_group(-7001, "Staff")
     await live.set_membership(admin, group.id, "member")
     said = await live.emulator.user_sends(member, "/help@learncity_test_bot", chat_id=group.id)
+    await live.settle()  # two people: their updates may be handled concurrently
     await live.emulator.user_sends(admin, "/grant facilitator", chat_id=group.id, reply_to=said)
     await live.settle()
     confirm = live.emulator.last_sent(group.id)
