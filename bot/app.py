@@ -26,6 +26,7 @@ from handlers import (
     help,
     invites,
     language,
+    needs,
     onboarding,
     privacy,
     reminders,
@@ -37,6 +38,7 @@ from schedules.engine import ENGINE_KEY, TimeEngine
 from schedules.planning import parse_quiet_hours
 from schedules.rate_limit import Rates
 from schedules.reminders import ReminderPolicy
+from storage.answer_batcher import AnswerBatcher
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,18 @@ logger = logging.getLogger(__name__)
 Setup = Callable[[AnyApplication], None]
 
 # Each flow adds its handlers; the fallback goes last so a flow always wins (same group 0).
-FLOWS = (onboarding, help, language, reminders, privacy, broadcast, admin, invites, groups)
+FLOWS = (
+    onboarding,
+    help,
+    language,
+    needs,
+    reminders,
+    privacy,
+    broadcast,
+    admin,
+    invites,
+    groups,
+)
 
 
 def build_application(
@@ -104,6 +117,7 @@ async def _post_init(app: AnyApplication) -> None:
         catalogs=catalogs(),
         districts=load_districts(settings.districts_file),
     )
+    services.answers = AnswerBatcher(db)
     app.bot_data[SERVICES_KEY] = services
     await set_default_menus(app.bot, services.catalogs, settings.default_language)
     await set_descriptions(app.bot, services.catalogs, settings.default_language)
@@ -158,6 +172,8 @@ async def _start_time_engine(app: AnyApplication, services: Services) -> None:
 async def _post_shutdown(app: AnyApplication) -> None:
     """Stop the dispatcher; close the database unless the caller owns it."""
     services = services_from_app(app)
+    if services.answers is not None:
+        await services.answers.close()
     if services.dispatcher is not None:
         await services.dispatcher.stop()
         await services.dispatcher.bot.shutdown()

@@ -40,6 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--database", default=None, help="SQLite file for the demo (default: a temporary file)"
     )
+    survey = commands.add_parser("survey", help="learning-needs surveys")
+    survey_commands = survey.add_subparsers(dest="survey_command", required=True)
+    survey_import = survey_commands.add_parser("import", help="import a survey YAML file")
+    survey_import.add_argument("file", nargs="?", default=None, help="default: the shipped survey")
+    survey_commands.add_parser("list", help="list surveys")
+    survey_open = survey_commands.add_parser("open", help="open a survey (closes any other)")
+    survey_open.add_argument("survey", help="id or key")
+    survey_open.add_argument("--invite", action="store_true", help="invite consenting citizens")
+    survey_close = survey_commands.add_parser("close", help="close a survey")
+    survey_close.add_argument("survey", help="id or key")
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every migration")
@@ -91,10 +101,31 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             )
         if args.command == "db":
             return await _db(args.db_command, settings)
+        if args.command == "survey":
+            from bot.survey_cli import run_survey_command
+
+            await _ensure_migrated(settings)
+            return await run_survey_command(
+                settings,
+                args.survey_command,
+                getattr(args, "file", None) or getattr(args, "survey", None),
+                invite=getattr(args, "invite", False),
+            )
     except StartupError as error:
         print(error, file=sys.stderr)
         return 1
     return 2
+
+
+async def _ensure_migrated(settings: Settings) -> None:
+    from bot.runner import prepare_database
+    from storage.database import Database
+
+    db = Database(settings.database_url)
+    try:
+        await prepare_database(db)
+    finally:
+        await db.dispose()
 
 
 async def _db(command: str, settings: Settings) -> int:

@@ -12,6 +12,7 @@ from bot.i18n.catalog import Catalogs
 from bot.settings import Settings
 from schedules.dispatcher import Dispatcher
 from schedules.engine import TimeEngine
+from storage.answer_batcher import AnswerBatcher
 from storage.database import Database
 
 SERVICES_KEY = "services"
@@ -28,6 +29,7 @@ class Services:
     db: Database
     catalogs: Catalogs
     districts: tuple[District, ...]
+    answers: AnswerBatcher | None = None
     dispatcher: Dispatcher | None = None
     engine: TimeEngine | None = None
 

@@ -51,14 +51,15 @@ def register(app: AnyApplication) -> None:
     """Add /broadcast, its buttons, and the text it waits for."""
     app.add_handler(CommandHandler("broadcast", _on_broadcast, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
-    # Group -1: sees private text before the fallback in group 0, and steps aside (returns
-    # without stopping) when no broadcast is waiting for text.
+    # Its own group (one handler runs per group; /needs waits for text in group -2): sees
+    # private text before the fallback in group 0, and steps aside (returns without stopping)
+    # when no broadcast is waiting for text.
     app.add_handler(
         MessageHandler(
             filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
             _on_text,
         ),
-        group=-1,
+        group=-3,
     )
 
 

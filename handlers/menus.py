@@ -36,6 +36,7 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("start"),
     MenuCommand("help"),
     MenuCommand("language"),
+    MenuCommand("needs"),
     MenuCommand("reminders"),
     MenuCommand("privacy"),
     MenuCommand("broadcast", FACILITATORS),

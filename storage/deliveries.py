@@ -403,12 +403,15 @@ async def counts_by_status(*, session: AsyncSession) -> dict[str, int]:
     return counts
 
 
-async def broadcast_recipients(*, session: AsyncSession) -> list[Recipient]:
-    """Every reachable citizen who consents to reminders and announcements, in their language."""
+async def broadcast_recipients(
+    *, purpose: Purpose = Purpose.reminders, session: AsyncSession
+) -> list[Recipient]:
+    """Every reachable citizen who consents to `purpose` (by default reminders and
+    announcements), in their language."""
     statement = (
         select(col(Citizen.telegram_user_id), col(Citizen.language))
         .join(Consent, col(Consent.citizen_id) == col(Citizen.id))
-        .where(*_broadcast_conditions())
+        .where(*_broadcast_conditions(purpose))
         .order_by(col(Citizen.id))
     )
     return [
@@ -417,13 +420,15 @@ async def broadcast_recipients(*, session: AsyncSession) -> list[Recipient]:
     ]
 
 
-async def count_broadcast_recipients(*, session: AsyncSession) -> int:
+async def count_broadcast_recipients(
+    *, purpose: Purpose = Purpose.reminders, session: AsyncSession
+) -> int:
     """How many citizens `broadcast_recipients` would return (for the preview)."""
     statement = (
         select(func.count())
         .select_from(Citizen)
         .join(Consent, col(Consent.citizen_id) == col(Citizen.id))
-        .where(*_broadcast_conditions())
+        .where(*_broadcast_conditions(purpose))
     )
     return int((await session.exec(statement)).one())
 
@@ -441,9 +446,9 @@ _OUTBOX: Final[Table] = SQLModel.metadata.tables["outbox_messages"]
 _DELIVERIES: Final[Table] = SQLModel.metadata.tables["deliveries"]
 
 
-def _broadcast_conditions() -> tuple[Any, ...]:
+def _broadcast_conditions(purpose: Purpose) -> tuple[Any, ...]:
     return (
-        col(Consent.purpose) == Purpose.reminders,
+        col(Consent.purpose) == purpose,
         col(Consent.granted).is_(True),
         col(Citizen.reachable).is_(True),
     )

@@ -63,3 +63,41 @@ class DeliveryStatus(StrEnum):
     def is_final(self) -> bool:
         """True once nothing more will happen to the delivery."""
         return self not in (DeliveryStatus.pending, DeliveryStatus.sending)
+
+
+class UnescoFeature(StrEnum):
+    """The six features of a learning city in UNESCO's framework, which a need category serves."""
+
+    inclusive_learning = "inclusive_learning"  # from basic to higher education
+    families_communities = "families_communities"  # learning in families and communities
+    workplace = "workplace"  # learning for and in the workplace
+    learning_technologies = "learning_technologies"  # modern learning technologies
+    quality = "quality"  # quality in learning
+    culture_of_learning = "culture_of_learning"  # a vibrant culture of learning throughout life
+
+
+class SurveyStatus(StrEnum):
+    """A survey is imported as a draft, opened (at most one at a time), then closed."""
+
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class QuickPollStatus(StrEnum):
+    """A quick poll takes answers while open."""
+
+    open = "open"
+    closed = "closed"
+
+
+class PollKind(StrEnum):
+    """What a native Telegram poll the bot sent stands for.
+
+    `survey`: a survey question sent to one citizen's private chat; `group`: a survey question
+    sent to a registered group; `quick`: a facilitator's quick poll (private chat or group).
+    """
+
+    survey = "survey"
+    group = "group"
+    quick = "quick"

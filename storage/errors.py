@@ -32,9 +32,15 @@ class GuardianAgreementRequired(_AboutCitizen):
 
 
 class ConsentRequired(_AboutCitizen):
-    """No purpose was granted, so nothing personal may be stored."""
+    """No purpose was granted (or not `purpose`, when one is named): nothing may be stored."""
 
     message = "at least one purpose must be consented to"
+
+    def __init__(self, telegram_user_id: int | None = None, purpose: str | None = None) -> None:
+        super().__init__(telegram_user_id)
+        self.purpose = purpose
+        if purpose is not None:
+            self.args = (f"consent to {purpose} is required",)
 
 
 class AlreadyRegistered(_AboutCitizen):
@@ -50,7 +56,7 @@ class NotRegistered(_AboutCitizen):
 
 
 class UnsupportedLanguage(StorageError, ValueError):
-    """A language code other than the supported ones ("th", "en")."""
+    """A language code storage does not accept there (mostly: other than "th" and "en")."""
 
 
 class RoleNotGrantable(StorageError, ValueError):
@@ -108,3 +114,35 @@ class UnknownEvent(StorageError, LookupError):
     def __init__(self, event_id: int) -> None:
         super().__init__(f"no scheduled event {event_id}")
         self.event_id = event_id
+
+
+class PollSpecError(StorageError, ValueError):
+    """A poll or survey that breaks a rule (Telegram's limits, translations, keys).
+
+    `problems` lists every rule broken, each as "<field path>: <rule>", e.g.
+    `questions[2].options[13]: at most 12 options`; the message joins them, one a line.
+    """
+
+    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+        self.problems = tuple(problems) or ("invalid",)
+        super().__init__("\n".join(self.problems))
+
+
+class SurveyFileError(PollSpecError):
+    """A survey file that cannot be imported; nothing of it is stored."""
+
+
+class UnknownSurvey(StorageError, LookupError):
+    """No survey has this id."""
+
+    def __init__(self, survey_id: int) -> None:
+        super().__init__(f"no survey {survey_id}")
+        self.survey_id = survey_id
+
+
+class UnknownQuickPoll(StorageError, LookupError):
+    """No quick poll has this id."""
+
+    def __init__(self, quick_poll_id: int) -> None:
+        super().__init__(f"no quick poll {quick_poll_id}")
+        self.quick_poll_id = quick_poll_id

@@ -17,14 +17,27 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from storage import clock
 from storage.columns import JsonList, JsonText, StrEnumText, UtcDateTime
-from storage.enums import AgeBand, DeliveryStatus, Language, Purpose, Role
+from storage.enums import (
+    AgeBand,
+    DeliveryStatus,
+    Language,
+    PollKind,
+    Purpose,
+    QuickPollStatus,
+    Role,
+    SurveyStatus,
+    UnescoFeature,
+)
 
 # Named constraints: Alembic batch mode on SQLite and later migrations need stable names.
 NAMING_CONVENTION: dict[str, str] = {
@@ -265,5 +278,247 @@ class EventAttendee(SQLModel, table=True):
     )
     telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     added_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class NeedCategory(SQLModel, table=True):
+    """A kind of learning need (e.g. digital skills), tied to a UNESCO feature and to SDGs."""
+
+    __tablename__ = "need_categories"
+
+    key: str = Field(sa_column=Column(String(48), primary_key=True))
+    name: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    unesco_feature: UnescoFeature = Field(
+        sa_column=Column(StrEnumText(UnescoFeature, 32), nullable=False)
+    )
+    sdgs: list[int] = Field(sa_column=Column(JsonList, nullable=False))
+
+
+class Survey(SQLModel, table=True):
+    """One version of a learning-needs survey; importing a key again adds a version.
+
+    At most one survey is open at a time (a partial unique index holds it).
+    """
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        Index(
+            "ix_surveys_one_open",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(48), nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    title: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    status: SurveyStatus = Field(
+        default=SurveyStatus.draft,
+        sa_column=Column(StrEnumText(SurveyStatus, 16), nullable=False),
+    )
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    opened_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+
+
+class SurveyQuestion(SQLModel, table=True):
+    """One question of a survey, asked as one native poll; `text` maps "th" and "en"."""
+
+    __tablename__ = "survey_questions"
+    __table_args__ = (UniqueConstraint("survey_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("surveys.id", ondelete="CASCADE"), nullable=False)
+    )
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    key: str = Field(sa_column=Column(String(48), nullable=False))
+    text: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    multiple: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+
+
+class SurveyOption(SQLModel, table=True):
+    """One answer option of a question; `category_key` is None for format or time options."""
+
+    __tablename__ = "survey_options"
+    __table_args__ = (UniqueConstraint("question_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("survey_questions.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    key: str = Field(sa_column=Column(String(48), nullable=False))
+    label: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    category_key: str | None = Field(
+        default=None,
+        sa_column=Column(String(48), ForeignKey("need_categories.key"), nullable=True),
+    )
+
+
+class QuickPoll(SQLModel, table=True):
+    """A facilitator's bilingual poll; `options` holds {"key", "th", "en"} objects in order."""
+
+    __tablename__ = "quick_polls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    options: list[dict[str, Any]] = Field(sa_column=Column(JsonList, nullable=False))
+    multiple: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    created_by: str = Field(sa_column=Column(String(64), nullable=False))
+    audience: str = Field(sa_column=Column(String(64), nullable=False))
+    status: QuickPollStatus = Field(
+        default=QuickPollStatus.open,
+        sa_column=Column(StrEnumText(QuickPollStatus, 16), nullable=False),
+    )
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+
+
+class SentPoll(SQLModel, table=True):
+    """A native poll the bot sent: what it stands for and how its option indexes map to keys.
+
+    `poll_id` is Telegram's. `recipient_telegram_id` is set for a poll in a private chat and
+    None for a group's. `vote_counts` and `total_voters` come from Telegram's `poll` updates.
+    """
+
+    __tablename__ = "sent_polls"
+    __table_args__ = (
+        Index("ix_sent_polls_kind_question_id", "kind", "question_id"),
+        Index("ix_sent_polls_quick_poll_id", "quick_poll_id"),
+    )
+
+    poll_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: PollKind = Field(sa_column=Column(StrEnumText(PollKind, 16), nullable=False))
+    question_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("survey_questions.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    quick_poll_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("quick_polls.id", ondelete="SET NULL"), nullable=True),
+    )
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    option_keys: list[str] = Field(sa_column=Column(JsonList, nullable=False))
+    recipient_telegram_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    closed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false())
+    )
+    vote_counts: list[int] | None = Field(default=None, sa_column=Column(JsonList, nullable=True))
+    total_voters: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """A citizen's current answer to one question: the keys of the options they chose.
+
+    `poll_id` is the poll the answer last came through (a group's counts need it).
+    """
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("question_id", "citizen_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("survey_questions.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    citizen_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("citizens.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    option_keys: list[str] = Field(sa_column=Column(JsonList, nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    poll_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(64),
+            ForeignKey("sent_polls.poll_id", ondelete="SET NULL"),
+            nullable=True,
+            index=True,
+        ),
+    )
+    answered_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class QuickPollAnswer(SQLModel, table=True):
+    """A consenting citizen's current answer to a quick poll (`poll_id`: the poll it came by)."""
+
+    __tablename__ = "quick_poll_answers"
+    __table_args__ = (UniqueConstraint("quick_poll_id", "citizen_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    quick_poll_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("quick_polls.id", ondelete="CASCADE"), nullable=False)
+    )
+    citizen_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("citizens.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    option_keys: list[str] = Field(sa_column=Column(JsonList, nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    poll_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(64),
+            ForeignKey("sent_polls.poll_id", ondelete="SET NULL"),
+            nullable=True,
+            index=True,
+        ),
+    )
+    answered_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class FreeTextNeed(SQLModel, table=True):
+    """A need told in the citizen's own words, with its detected language (th, en, ms, und).
+
+    `citizen_id` becomes NULL when the citizen is erased, so the need can stay unlinkable.
+    """
+
+    __tablename__ = "free_text_needs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("citizens.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    survey_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("surveys.id", ondelete="SET NULL"), nullable=True),
+    )
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    created_at: datetime = Field(
         default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
     )

@@ -28,7 +28,9 @@ from storage.migrate import (
     upgrade,
 )
 from storage.reminders import DEFAULT_LEAD_MINUTES, ReminderPrefs, reminder_prefs
+from storage.surveys import add_free_text, record_poll_answer
 from tests.storage.factories import registered
+from tests.storage.survey_helpers import opened, sent_privately
 
 TABLES = {
     "citizens",
@@ -41,6 +43,15 @@ TABLES = {
     "deliveries",
     "scheduled_events",
     "event_attendees",
+    "need_categories",
+    "surveys",
+    "survey_questions",
+    "survey_options",
+    "survey_answers",
+    "free_text_needs",
+    "quick_polls",
+    "quick_poll_answers",
+    "sent_polls",
 }
 
 
@@ -49,8 +60,8 @@ async def table_names(db: Database) -> set[str]:
         return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-def test_head_is_the_deliveries_and_reminders_revision() -> None:
-    assert head_revision() == "0003"
+def test_head_is_the_surveys_revision() -> None:
+    assert head_revision() == "0004"
 
 
 async def test_an_empty_database_is_reported_empty(empty_db: Database) -> None:
@@ -149,7 +160,7 @@ async def test_0003_adds_the_delivery_log_and_reminder_settings_and_goes_back_cl
     assert not (NEW_IN_0003 & await table_names(empty_db))
     assert not (REMINDER_COLUMNS & await citizen_columns(empty_db))
 
-    await upgrade(empty_db)
+    await upgrade(empty_db, "0003")
     assert NEW_IN_0003 <= await table_names(empty_db)
     assert REMINDER_COLUMNS <= await citizen_columns(empty_db)
     assert await current_revision(empty_db) == "0003"
@@ -168,6 +179,43 @@ async def test_0003_adds_the_delivery_log_and_reminder_settings_and_goes_back_cl
             await connection.execute(text("SELECT count(*) FROM consents WHERE granted"))
         ).scalar()
     assert granted == len(Purpose)  # the batch copy of citizens did not cascade into consents
+
+    await upgrade(empty_db)
+    assert await status(empty_db) == "at_head"
+
+
+NEW_IN_0004 = {
+    "need_categories",
+    "surveys",
+    "survey_questions",
+    "survey_options",
+    "survey_answers",
+    "free_text_needs",
+    "quick_polls",
+    "quick_poll_answers",
+    "sent_polls",
+}
+
+
+async def test_0004_adds_surveys_and_polls_and_goes_back_cleanly(empty_db: Database) -> None:
+    await upgrade(empty_db, "0003")
+    await registered(empty_db, 5)
+    assert not (NEW_IN_0004 & await table_names(empty_db))
+
+    await upgrade(empty_db, "0004")
+    assert NEW_IN_0004 <= await table_names(empty_db)
+    view = await opened(empty_db)
+    await sent_privately(empty_db, view.questions[0], 5, "p5")
+    async with empty_db.session() as session:
+        outcome = await record_poll_answer("p5", 5, [0], session=session)
+        await add_free_text(5, "อยากเรียนภาษามลายู", "th", survey_id=view.id, session=session)
+    assert outcome.status == "stored"
+
+    await downgrade(empty_db, "0003")
+    assert not (NEW_IN_0004 & await table_names(empty_db))
+    async with empty_db.session() as session:
+        assert await count_citizens(session=session) == 1
+        assert all(state.granted for state in (await consents_of(5, session=session)).values())
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
@@ -206,8 +254,8 @@ NEXT_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -228,8 +276,8 @@ FAILING_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -245,42 +293,42 @@ def downgrade() -> None:
 
 
 def with_extra_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """Point storage.migrate at a copy of the migrations plus `source` as revision 0004."""
+    """Point storage.migrate at a copy of the migrations plus `source` as revision 0005."""
     migrations = tmp_path / "migrations"
     shutil.copytree(
         storage.migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (migrations / "versions" / "0004_test.py").write_text(source)
+    (migrations / "versions" / "0005_test.py").write_text(source)
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", migrations)
 
 
 @pytest.fixture
 def next_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0004 that alters citizens in batch mode."""
+    """A 0005 that alters citizens in batch mode."""
     with_extra_migration(tmp_path, monkeypatch, NEXT_MIGRATION)
 
 
 @pytest.fixture
 def failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0004 that fails half-way."""
+    """A 0005 that fails half-way."""
     with_extra_migration(tmp_path, monkeypatch, FAILING_MIGRATION)
 
 
 async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
     empty_db: Database, next_migration: None
 ) -> None:
-    await upgrade(empty_db, "0003")
+    await upgrade(empty_db, "0004")
     assert await status(empty_db) == "behind"
     await registered(empty_db, 5)
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
-    assert await current_revision(empty_db) == "0004"
+    assert await current_revision(empty_db) == "0005"
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
 
-    await downgrade(empty_db, "0003")
+    await downgrade(empty_db, "0004")
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
@@ -289,10 +337,10 @@ async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
 async def test_a_failing_migration_leaves_nothing_half_done(
     empty_db: Database, failing_migration: None
 ) -> None:
-    await upgrade(empty_db, "0003")
+    await upgrade(empty_db, "0004")
     with pytest.raises(Exception, match="no_such_table"):
         await upgrade(empty_db)
-    assert await current_revision(empty_db) == "0003"
+    assert await current_revision(empty_db) == "0004"
     assert "half_done" not in await table_names(empty_db)
 
 

@@ -1,0 +1,227 @@
+"""`/needs`: the open survey as native polls, one question after another, then free text.
+
+Each poll is non-anonymous, so Telegram tells us who answered; the poll id is stored with its
+question and language, so an answer that arrives after a restart is still attributed. A first
+answer moves the person on to the next question; a changed or retracted vote only updates
+the stored answer (nothing is sent). The last step asks what else they would like to learn;
+each reply is stored with its detected language until they tap "Finish".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    PollAnswerHandler,
+    PollHandler,
+    filters,
+)
+
+from bot.language_detection import detect_language
+from bot.services import AnyApplication, services_of
+from handlers import callback_data as cb
+from handlers.people import Person, load_person
+from handlers.replies import answer_expired, edit, reply, t
+from storage import citizens, surveys
+from storage.enums import Purpose
+
+logger = logging.getLogger(__name__)
+
+FLOW = "need"
+FREE_TEXT_KEY = "needs_free_text"
+TEXT_INPUT_GROUP = -2  # /broadcast waits for text in group -3
+FREE_TEXT_MINUTES = 30  # after this, stray text is no longer taken as a learning need
+MAX_FREE_TEXT = 1000
+
+
+@dataclass
+class FreeTextState:
+    """Waiting for "what else would you like to learn?" replies (memory only)."""
+
+    survey_id: int
+    since: float
+
+
+def register(app: AnyApplication) -> None:
+    """Add /needs, poll answers, poll counts and the free-text step."""
+    app.add_handler(CommandHandler("needs", _on_needs, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
+    app.add_handler(PollAnswerHandler(_on_poll_answer))
+    app.add_handler(PollHandler(_on_poll))
+    # Its own group (one handler runs per group): sees private text before the fallback in
+    # group 0, and steps aside when not waiting for it.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            _on_free_text,
+        ),
+        group=TEXT_INPUT_GROUP,
+    )
+
+
+async def _on_needs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start or continue the survey; ask for consent first if it was not given."""
+    person = await load_person(update, context)
+    if not person.registered:
+        await reply(update, context, person.language, "needs.unregistered")
+        return
+    if not await _consents(context, person):
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t(context, person.language, "button.needs_consent"),
+                                   callback_data=cb.encode(FLOW, "consent"))]]
+        )  # fmt: skip
+        await reply(update, context, person.language, "needs.ask_consent", markup=markup)
+        return
+    await _continue(context, person)
+
+
+async def _consents(context: ContextTypes.DEFAULT_TYPE, person: Person) -> bool:
+    async with services_of(context).db.session() as session:
+        states = await citizens.consents_of(person.telegram_user_id, session=session)
+    state = states.get(Purpose.needs_survey)
+    return state is not None and state.granted
+
+
+async def _continue(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
+    """Send the next unanswered question as a poll, or move on to free text."""
+    services = services_of(context)
+    chat_id = person.telegram_user_id
+    async with services.db.session() as session:
+        survey = await surveys.open_survey_now(session=session)
+        if survey is None:
+            await context.bot.send_message(chat_id, t(context, person.language, "needs.no_survey"))
+            return
+        question = await surveys.next_question(survey.id, chat_id, session=session)
+        done, total = await surveys.progress(survey.id, chat_id, session=session)
+    if question is None:
+        if context.user_data is not None:
+            context.user_data[FREE_TEXT_KEY] = FreeTextState(survey.id, time.monotonic())
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t(context, person.language, "button.needs_finish"),
+                                   callback_data=cb.encode(FLOW, "finish"))]]
+        )  # fmt: skip
+        await context.bot.send_message(
+            chat_id, t(context, person.language, "needs.free_text_prompt"), reply_markup=markup
+        )
+        return
+    lang = person.language
+    text = question.text[lang]
+    numbered = t(context, lang, "needs.progress", current=done + 1, total=total) + " " + text
+    message = await context.bot.send_poll(
+        chat_id,
+        numbered if len(numbered) <= 300 else text,
+        [option.label[lang] for option in question.options],
+        is_anonymous=False,
+        allows_multiple_answers=question.multiple,
+    )
+    assert message.poll is not None
+    async with services.db.session() as session:
+        await surveys.record_sent_poll(
+            message.poll.id,
+            chat_id=chat_id,
+            message_id=message.message_id,
+            kind="survey",
+            question_id=question.id,
+            language=lang,
+            option_keys=[option.key for option in question.options],
+            recipient_telegram_id=chat_id,
+            session=session,
+        )
+
+
+async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Consent to the survey, or finish the free-text step."""
+    query = update.callback_query
+    if query is None:
+        return
+    person = await load_person(update, context)
+    data = cb.decode(query.data)
+    if data is None or not person.registered:
+        await answer_expired(query, context, person.language)
+        return
+    if data.action == "consent":
+        async with services_of(context).db.session() as session:
+            await citizens.set_consent(
+                person.telegram_user_id, Purpose.needs_survey, True, session=session
+            )
+        await query.answer()
+        await edit(query, t(context, person.language, "needs.consent_thanks"))
+        await _continue(context, person)
+        return
+    if data.action == "finish":
+        state = context.user_data.pop(FREE_TEXT_KEY, None) if context.user_data else None
+        if state is None:
+            await answer_expired(query, context, person.language)
+            return
+        await query.answer()
+        await edit(query, t(context, person.language, "needs.finished"))
+        return
+    await answer_expired(query, context, person.language)
+
+
+async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store a vote (new, changed or retracted); a first answer brings the next question."""
+    answer = update.poll_answer
+    if answer is None or answer.user is None:
+        return
+    services = services_of(context)
+    if services.answers is not None:  # votes arriving together share one transaction
+        outcome = await services.answers.submit(
+            answer.poll_id, answer.user.id, list(answer.option_ids)
+        )
+    else:
+        async with services.db.session() as session:
+            outcome = await surveys.record_poll_answer(
+                answer.poll_id, answer.user.id, list(answer.option_ids), session=session
+            )
+    if outcome.status in ("unknown_poll", "closed"):
+        logger.info("ignored an answer to a %s poll", outcome.status.replace("_poll", ""))
+        return
+    if outcome.status == "stored" and outcome.kind == "survey":
+        person = await load_person(update, context)
+        await _continue(context, person)
+
+
+async def _on_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Vote counts of a poll we sent (group polls count people who did not consent)."""
+    poll = update.poll
+    if poll is None:
+        return
+    async with services_of(context).db.session() as session:
+        await surveys.record_poll_counts(
+            poll.id,
+            [option.voter_count for option in poll.options],
+            poll.total_voter_count,
+            poll.is_closed,
+            session=session,
+        )
+
+
+async def _on_free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A "what else would you like to learn?" reply: stored with its detected language."""
+    state = context.user_data.get(FREE_TEXT_KEY) if context.user_data is not None else None
+    message = update.effective_message
+    if not isinstance(state, FreeTextState) or message is None or not message.text:
+        return  # not ours: other flows and the fallback answer
+    person = await load_person(update, context)
+    if time.monotonic() - state.since > FREE_TEXT_MINUTES * 60:
+        if context.user_data is not None:
+            context.user_data.pop(FREE_TEXT_KEY, None)
+        return
+    text = message.text.strip()[:MAX_FREE_TEXT]
+    async with services_of(context).db.session() as session:
+        await surveys.add_free_text(
+            person.telegram_user_id, text, detect_language(text),
+            survey_id=state.survey_id, session=session,
+        )  # fmt: skip
+    state.since = time.monotonic()
+    await reply(update, context, person.language, "needs.free_text_thanks")
+    raise ApplicationHandlerStop
