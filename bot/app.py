@@ -28,6 +28,7 @@ from handlers import (
     language,
     needs,
     onboarding,
+    polls,
     privacy,
     reminders,
 )
@@ -54,10 +55,21 @@ FLOWS = (
     reminders,
     privacy,
     broadcast,
+    polls,
     admin,
     invites,
     groups,
 )
+
+
+def interactive_rate_limiter(settings: Settings) -> AIORateLimiter:
+    """PTB's limiter for replies, from settings; it retries a 429 (its default is not to)."""
+    return AIORateLimiter(
+        overall_max_rate=settings.interactive_rate_per_second,
+        group_max_rate=settings.interactive_group_per_minute,
+        group_time_period=60,
+        max_retries=3,
+    )
 
 
 def build_application(
@@ -83,8 +95,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # PTB's AIORateLimiter retries nothing by default; interactive replies wait out a 429.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(interactive_rate_limiter(settings))
         .concurrent_updates(PerSenderUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

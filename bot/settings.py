@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     dispatch_max_attempts: int = Field(default=5, ge=1)
     dispatch_timeout_seconds: float = Field(default=10.0, gt=0)
     quiet_hours: str = "21:00-07:00"
+    # Pace of interactive replies (PTB's AIORateLimiter): Telegram's ≈30 messages/s overall
+    # and 20/min per group. A benchmark against the emulator raises them.
+    interactive_rate_per_second: float = Field(default=30.0, gt=0)
+    interactive_group_per_minute: float = Field(default=20.0, gt=0)
     # Updates handled at once (across people; each person's stay in order).
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     reminder_sweep_seconds: float = Field(default=300.0, gt=0)
