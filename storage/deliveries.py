@@ -17,6 +17,8 @@ from sqlalchemy import Table, func, update
 from sqlmodel import SQLModel, col, select
 
 from storage import audit, citizens, clock
+from storage.checks import check_text as _check_text
+from storage.checks import require_aware as _aware
 from storage.database import AsyncSession
 from storage.enums import DeliveryStatus, Purpose
 from storage.errors import UnknownMessage
@@ -530,19 +532,6 @@ def _check_recipient(purpose: str, recipient: Recipient) -> None:
         raise ValueError(f"a recipient's language is one of {RECIPIENT_LANGUAGES}")
     if isinstance(recipient.chat_id, bool) or not isinstance(recipient.chat_id, int):
         raise ValueError("a recipient's chat id is an integer")
-
-
-def _check_text(name: str, value: str, max_length: int) -> None:
-    if not value:
-        raise ValueError(f"{name} is required")
-    if len(value) > max_length:
-        raise ValueError(f"{name} is longer than {max_length} characters")
-
-
-def _aware(name: str, value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
-    return value
 
 
 def _error(error: str) -> str:

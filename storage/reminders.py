@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, select
 
 from storage import audit, clock, deliveries
+from storage.checks import check_text as _check_text
+from storage.checks import require_aware as _aware
 from storage.database import AsyncSession
 from storage.enums import LANGUAGES, Purpose
 from storage.errors import NotRegistered, UnknownEvent
@@ -320,16 +322,3 @@ def _checked_texts(name: str, texts: Mapping[str, str]) -> dict[str, str]:
     if not checked:
         raise ValueError(f"a {name} needs at least one language")
     return checked
-
-
-def _check_text(name: str, value: str, max_length: int) -> None:
-    if not value:
-        raise ValueError(f"{name} is required")
-    if len(value) > max_length:
-        raise ValueError(f"{name} is longer than {max_length} characters")
-
-
-def _aware(name: str, value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
-    return value
