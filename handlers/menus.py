@@ -40,6 +40,7 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("reminders"),
     MenuCommand("privacy"),
     MenuCommand("broadcast", FACILITATORS),
+    MenuCommand("poll", FACILITATORS),
     MenuCommand("invite", ADMINS),
     MenuCommand("grant", ADMINS),
     MenuCommand("revoke", ADMINS),
