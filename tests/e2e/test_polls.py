@@ -163,7 +163,8 @@ async def test_a_quick_poll_reaches_consenting_citizens_in_their_language(live: 
     final = _text(live, FACILITATOR)
     assert "Closed: no more votes are taken." in final and "• Sunday: 2" in final
     assert "Answers stored (signed up and agreed): 3" in final
-    await _until(lambda: all(m.extra["poll"]["is_closed"] for m in (thai, english)))
+    member_poll = _polls(live, MEMBER)[0]
+    await _until(lambda: all(m.extra["poll"]["is_closed"] for m in (thai, english, member_poll)))
     with pytest.raises(ValueError, match="closed"):
         await live.emulator.polls.vote(live.emulator.users[CITIZEN_TH], thai, [1])
     await live.settle()
