@@ -195,13 +195,16 @@ async def _on_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     poll = update.poll
     if poll is None:
         return
-    async with services_of(context).db.session() as session:
+    services = services_of(context)
+    counts = [option.voter_count for option in poll.options]
+    if services.answers is not None:  # one per vote: written with the votes' transactions
+        await services.answers.submit_counts(
+            poll.id, counts, poll.total_voter_count, poll.is_closed
+        )
+        return
+    async with services.db.session() as session:
         await surveys.record_poll_counts(
-            poll.id,
-            [option.voter_count for option in poll.options],
-            poll.total_voter_count,
-            poll.is_closed,
-            session=session,
+            poll.id, counts, poll.total_voter_count, poll.is_closed, session=session
         )
 
 

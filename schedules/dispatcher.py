@@ -6,6 +6,12 @@ and `sent` right after it. A process killed in between leaves `sending` rows tha
 the next start; at most `concurrency` sends are in flight at any moment, which bounds the
 duplicates a kill can cause (Telegram has no idempotency key). 429s pause every send for
 `retry_after`; 5xx and time-outs retry with backoff; 403 marks the person unreachable.
+
+The dispatcher's own transactions run one at a time (an asyncio lock): on SQLite, concurrent
+writers on separate connections would otherwise queue in SQLite's busy handler, which sleeps
+and polls (up to 100 ms a try) instead of waking when the lock is free. Sends that finish
+while another transaction runs are marked `sent` together in the next one (group commit);
+each still waits for its own commit before its slot is freed.
 """
 
 from __future__ import annotations
@@ -13,17 +19,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Final
 
+from sqlalchemy import Table, bindparam, update
+from sqlmodel import SQLModel
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from schedules.rate_limit import RateLimiter, Rates
 from storage import clock, deliveries
-from storage.database import Database
+from storage.database import AsyncSession, Database
 from storage.deliveries import DeliveryReport, DeliveryTask
+from storage.enums import DeliveryStatus
 from storage.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -55,6 +65,32 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
 
 
+_DELIVERIES: Final[Table] = SQLModel.metadata.tables["deliveries"]
+# `deliveries.mark_sent` for many deliveries in one statement (executemany): one database round
+# trip per batch instead of one per delivery.
+_MARK_SENT: Final = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("delivery_id"),
+        _DELIVERIES.c.status == DeliveryStatus.sending,
+    )
+    .values(
+        status=DeliveryStatus.sent,
+        telegram_message_id=bindparam("telegram_message_id"),
+        sent_at=bindparam("now", type_=_DELIVERIES.c.sent_at.type),
+        updated_at=bindparam("now", type_=_DELIVERIES.c.updated_at.type),
+    )
+)
+
+
+@dataclass
+class _SentBatch:
+    """Deliveries Telegram accepted, to be marked `sent` in one transaction."""
+
+    rows: list[tuple[int, int]] = field(default_factory=list)
+    committed: bool = False
+
+
 class Dispatcher:
     """Sends queued deliveries once each, under the configured rates."""
 
@@ -77,6 +113,8 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self.max_in_flight_seen = 0
+        self._db_lock = asyncio.Lock()
+        self._unrecorded = _SentBatch()  # sent, waiting for the next transaction to mark them
 
     @property
     def running(self) -> bool:
@@ -85,13 +123,19 @@ class Dispatcher:
 
     async def start(self) -> int:
         """Put interrupted sends back in the queue and begin; returns how many were resumed."""
-        async with self.db.session() as session:
+        async with self._session() as session:
             resumed = await deliveries.recover_in_flight(session=session)
         if resumed:
             logger.warning("resuming %d sends interrupted by the last stop", resumed)
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="dispatcher")
         return resumed
+
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction of the dispatcher's; they run one at a time (see the module doc)."""
+        async with self._db_lock, self.db.session() as session:
+            yield session
 
     def wake(self) -> None:
         """New deliveries were queued: look now rather than at the next poll."""
@@ -113,7 +157,10 @@ class Dispatcher:
     async def idle(self) -> None:
         """Wait until nothing is due or in flight (tests and benchmarks)."""
         while True:
-            async with self.db.session() as session:
+            if self._in_flight:  # busy: no need to ask the database (and hold up the sends)
+                await asyncio.sleep(0.02)
+                continue
+            async with self._session() as session:
                 counts = await deliveries.counts_by_status(session=session)
                 next_due = await deliveries.next_due_at(session=session)
             busy = counts.get("sending", 0) or self._in_flight
@@ -129,7 +176,9 @@ class Dispatcher:
                 if free <= 0:
                     await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                async with self.db.session() as session:
+                async with self._session() as session:
+                    # Sends that finished while we waited for the session freed more slots.
+                    free = self.config.concurrency - len(self._in_flight)
                     tasks = await deliveries.claim_due(free, session=session)
                 if not tasks:
                     await self._report_finished()
@@ -152,7 +201,7 @@ class Dispatcher:
         running.add_done_callback(self._in_flight.discard)
 
     async def _sleep_until_due(self) -> None:
-        async with self.db.session() as session:
+        async with self._session() as session:
             next_due = await deliveries.next_due_at(session=session)
         timeout = IDLE_POLL_SECONDS
         if next_due is not None:
@@ -170,10 +219,10 @@ class Dispatcher:
             self.limiter.pause(wait)
             await self._retry(task, clock.now() + timedelta(seconds=wait), "429", count=False)
         except Forbidden as error:
-            async with self.db.session() as session:
+            async with self._session() as session:
                 await deliveries.mark_blocked(task.id, error.message[:255], session=session)
         except BadRequest as error:
-            async with self.db.session() as session:
+            async with self._session() as session:
                 await deliveries.mark_failed(task.id, error.message[:255], session=session)
         except (NetworkError, TelegramError) as error:
             # Time-outs and 5xx: the send may even have arrived; try again with backoff.
@@ -182,8 +231,30 @@ class Dispatcher:
             logger.exception("unexpected error sending delivery %d", task.id)
             await self._retry(task, self._backoff(task.attempt), repr(error)[:255])
         else:
-            async with self.db.session() as session:
-                await deliveries.mark_sent(task.id, message.message_id, session=session)
+            await self._record_sent(task.id, message.message_id)
+
+    async def _record_sent(self, delivery_id: int, telegram_message_id: int) -> None:
+        """Mark the delivery sent, in one transaction with the others waiting to be marked.
+
+        Returns once that transaction is committed; raises if it failed (the delivery stays
+        `sending` and is re-sent after a restart, as when the process dies here).
+        """
+        batch = self._unrecorded
+        batch.rows.append((delivery_id, telegram_message_id))
+        async with self._db_lock:
+            if batch is self._unrecorded:  # nobody has marked this batch yet: mark it now
+                self._unrecorded = _SentBatch()
+                now = clock.now()
+                rows = [
+                    {"delivery_id": delivery, "telegram_message_id": message, "now": now}
+                    for delivery, message in batch.rows
+                ]
+                async with self.db.session() as session:
+                    connection = await session.connection()
+                    await connection.execute(_MARK_SENT, rows)
+                batch.committed = True
+        if not batch.committed:
+            raise RuntimeError(f"delivery {delivery_id} was sent but could not be marked sent")
 
     def _backoff(self, attempt: int) -> datetime:
         delay = min(
@@ -194,7 +265,7 @@ class Dispatcher:
     async def _retry(
         self, task: DeliveryTask, at: datetime, error: str, *, count: bool = True
     ) -> None:
-        async with self.db.session() as session:
+        async with self._session() as session:
             if count and task.attempt >= self.config.max_attempts:
                 await deliveries.mark_failed(task.id, error, session=session)
             else:
@@ -204,12 +275,12 @@ class Dispatcher:
     async def _report_finished(self) -> None:
         if self.on_finished is None:
             return
-        async with self.db.session() as session:
+        async with self._session() as session:
             finished = await deliveries.finished_unreported(session=session)
         for message, report in finished:
             try:
                 await self.on_finished(message, report)
             except TelegramError:
                 logger.warning("could not report delivery %s", message.purpose, exc_info=True)
-            async with self.db.session() as session:
+            async with self._session() as session:
                 await deliveries.mark_reported(message.id or 0, session=session)

@@ -2,8 +2,9 @@
 
 Each caller awaits its own vote's outcome, so a handler still only moves on (e.g. sends the
 next question) once its answer is committed, and one person's votes — handled one after the
-other — stay in order. A batch that fails is retried vote by vote, so one bad vote cannot
-lose the others.
+other — stay in order. The vote counts of `poll` updates (one per vote, as Telegram sends
+them) share the same transactions, with the same result as storing everything in the order
+it arrived. A batch that fails is retried item by item, so one bad vote cannot lose the others.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from storage import surveys
-from storage.database import Database
-from storage.surveys import AnswerOutcome
+from storage.database import AsyncSession, Database
+from storage.surveys import AnswerOutcome, PollCounts
 
 logger = logging.getLogger(__name__)
 
 Vote = tuple[str, int, Sequence[int]]
+Item = Vote | PollCounts
 
 
 class AnswerBatcher:
@@ -29,7 +32,7 @@ class AnswerBatcher:
         self.db = db
         self.max_batch = max_batch
         self.max_delay = max_delay
-        self._queue: asyncio.Queue[tuple[Vote, asyncio.Future[AnswerOutcome]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Item, asyncio.Future[Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
 
@@ -37,10 +40,28 @@ class AnswerBatcher:
         self, poll_id: str, telegram_user_id: int, option_ids: Sequence[int]
     ) -> AnswerOutcome:
         """Store one vote; returns when its batch is committed."""
+        outcome = await self._submit((poll_id, telegram_user_id, list(option_ids)))
+        assert isinstance(outcome, AnswerOutcome)
+        return outcome
+
+    async def submit_counts(
+        self, poll_id: str, counts: Sequence[int], total_voters: int, closed: bool
+    ) -> bool:
+        """Keep a `poll` update's counts (`surveys.record_poll_counts`); returns when committed.
+
+        False if the bot never recorded this poll.
+        """
+        found = await self._submit(
+            PollCounts(poll_id, tuple(int(c) for c in counts), int(total_voters), bool(closed))
+        )
+        assert isinstance(found, bool)
+        return found
+
+    async def _submit(self, item: Item) -> Any:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush_forever(), name="answer-batcher")
-        future: asyncio.Future[AnswerOutcome] = asyncio.get_running_loop().create_future()
-        await self._queue.put(((poll_id, telegram_user_id, list(option_ids)), future))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._queue.put((item, future))
         return await future
 
     async def close(self) -> None:
@@ -59,6 +80,11 @@ class AnswerBatcher:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.max_delay
             while len(batch) < self.max_batch:
+                # Take what is already queued at once: waiting item by item costs a task and a
+                # turn of the loop each, and a burst would be cut into many small batches.
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    batch.append(self._queue.get_nowait())
+                    continue
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
@@ -70,11 +96,11 @@ class AnswerBatcher:
             for _ in batch:
                 self._queue.task_done()
 
-    async def _write(self, batch: list[tuple[Vote, asyncio.Future[AnswerOutcome]]]) -> None:
+    async def _write(self, batch: list[tuple[Item, asyncio.Future[Any]]]) -> None:
         self.batches += 1
         try:
             async with self.db.session() as session:
-                outcomes = await surveys.record_poll_answers([v for v, _ in batch], session=session)
+                results = await _store([item for item, _ in batch], session)
         except Exception as error:
             if len(batch) == 1:
                 _, future = batch[0]
@@ -82,9 +108,33 @@ class AnswerBatcher:
                     future.set_exception(error)
                 return
             logger.warning("a batch of %d votes failed; retrying one by one", len(batch))
-            for item in batch:
-                await self._write([item])
+            for entry in batch:
+                await self._write([entry])
             return
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
+        for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
-                future.set_result(outcome)
+                future.set_result(result)
+
+
+async def _store(items: list[Item], session: AsyncSession) -> list[AnswerOutcome | bool]:
+    """Store the items as if one by one, in a few statements; one result per item, in order.
+
+    Votes and counts commute, except that counts closing a poll make later votes for it
+    "closed": so the items are cut after each closing count, and within each part the votes
+    are stored together, then the counts.
+    """
+    results: dict[int, AnswerOutcome | bool] = {}
+    part: list[int] = []
+    for index, item in enumerate(items):
+        part.append(index)
+        if index == len(items) - 1 or (isinstance(item, PollCounts) and item.closed):
+            votes = [(i, v) for i in part if not isinstance(v := items[i], PollCounts)]
+            counts = [(i, c) for i in part if isinstance(c := items[i], PollCounts)]
+            if votes:
+                outcomes = await surveys.record_poll_answers([v for _, v in votes], session=session)
+                results.update(zip((i for i, _ in votes), outcomes, strict=True))
+            if counts:
+                found = await surveys.record_polls_counts([c for _, c in counts], session=session)
+                results.update(zip((i for i, _ in counts), found, strict=True))
+            part = []
+    return [results[index] for index in range(len(items))]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Table, delete, func, update
+from sqlalchemy import Boolean, ColumnElement, Table, bindparam, delete, func, or_, update
 from sqlmodel import SQLModel, and_, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -63,6 +63,7 @@ __all__ = [
     "GroupPollResult",
     "OptionSpec",
     "OptionView",
+    "PollCounts",
     "QuestionSpec",
     "QuestionView",
     "QuickPollResult",
@@ -90,6 +91,7 @@ __all__ = [
     "record_poll_answer",
     "record_poll_answers",
     "record_poll_counts",
+    "record_polls_counts",
     "record_sent_poll",
     "sent_poll",
     "survey_polls",
@@ -723,6 +725,62 @@ async def record_poll_counts(
     return result.rowcount == 1
 
 
+@dataclass(frozen=True)
+class PollCounts:
+    """Telegram's counts from one `poll` update (see `record_poll_counts`)."""
+
+    poll_id: str
+    counts: tuple[int, ...]
+    total_voters: int
+    closed: bool
+
+
+async def record_polls_counts(
+    updates: Sequence[PollCounts], *, session: AsyncSession
+) -> list[bool]:
+    """Many `poll` updates at once, in order, as `record_poll_counts` would one by one.
+
+    Two statements for the whole list: which polls the bot recorded, then one UPDATE run for
+    every update (the last counts of a poll win; `closed` stays once set). One result per
+    update: False if the bot never recorded that poll. ValueError for negative numbers.
+    """
+    if not updates:
+        return []
+    if any(c < 0 for u in updates for c in u.counts) or any(u.total_voters < 0 for u in updates):
+        raise ValueError("vote counts cannot be negative")
+    known: set[str] = set()
+    for chunk in _chunks(sorted({u.poll_id for u in updates})):
+        known.update(
+            (
+                await session.exec(
+                    select(col(SentPoll.poll_id)).where(col(SentPoll.poll_id).in_(chunk))
+                )
+            ).all()
+        )
+    rows = [
+        {
+            "b_poll_id": u.poll_id,
+            "b_counts": [int(c) for c in u.counts],
+            "b_total": int(u.total_voters),
+            "b_closed": bool(u.closed),
+        }
+        for u in updates
+        if u.poll_id in known
+    ]
+    if rows:
+        statement = (
+            update(_SENT_POLLS)
+            .where(_SENT_POLLS.c.poll_id == bindparam("b_poll_id"))
+            .values(
+                vote_counts=bindparam("b_counts"),
+                total_voters=bindparam("b_total"),
+                closed=or_(_SENT_POLLS.c.closed, bindparam("b_closed", type_=Boolean())),
+            )
+        )
+        await session.exec(statement, params=rows)
+    return [u.poll_id in known for u in updates]
+
+
 async def group_poll_result(poll_id: str, *, session: AsyncSession) -> GroupPollResult | None:
     """One poll's votes per option: stored answers of consenting citizens and the rest.
 
@@ -884,6 +942,7 @@ async def quick_poll_result(quick_poll_id: int, *, session: AsyncSession) -> Qui
 _CATEGORIES: Final = SQLModel.metadata.tables["need_categories"]
 _SURVEY_ANSWERS: Final = SQLModel.metadata.tables["survey_answers"]
 _QUICK_ANSWERS: Final = SQLModel.metadata.tables["quick_poll_answers"]
+_SENT_POLLS: Final = SQLModel.metadata.tables["sent_polls"]
 
 # ("survey", question id, citizen id) or ("quick", quick poll id, citizen id)
 _AnswerKey = tuple[str, int, int]
