@@ -300,6 +300,7 @@ class Figures:
     stats: SendStats
     report: DeliveryReport
     max_in_flight: int
+    finished: bool  # False: idle() did not come within the time-out (the run is cut short)
 
     @property
     def raw(self) -> float:
@@ -341,11 +342,15 @@ async def measure(options: Options, emulator: EmulatorHandle, db: Database) -> F
         mark = await emulator.ask("mark")
         dispatcher = Dispatcher(bot, db, config)
         profiler = cProfile.Profile() if options.profile else None
+        timeout, finished = max(60.0, 5 * options.messages / options.rate), True
         with Throughput.measure(options.messages) as dispatched:
             if profiler is not None:
                 profiler.enable()
             await dispatcher.start()
-            await dispatcher.idle()
+            try:
+                await asyncio.wait_for(dispatcher.idle(), timeout)
+            except TimeoutError:
+                finished = False
             if profiler is not None:
                 profiler.disable()
         await dispatcher.stop()
@@ -356,7 +361,9 @@ async def measure(options: Options, emulator: EmulatorHandle, db: Database) -> F
         report = await deliveries.report(message_id, session=session)
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-    return Figures((before, after), dispatched, stats, report, dispatcher.max_in_flight_seen)
+    return Figures(
+        (before, after), dispatched, stats, report, dispatcher.max_in_flight_seen, finished
+    )
 
 
 def _line(label: str, value: str, note: str = "") -> None:
@@ -394,12 +401,20 @@ def print_figures(options: Options, figures: Figures) -> bool:
         "delivery log", f"{report.sent} sent", f"({report.failed} failed, {report.pending} pending)"
     )
     _line("max in flight", str(figures.max_in_flight), f"(concurrency {options.concurrency})")
+    if not figures.finished:
+        print(f"  NOT FINISHED: the dispatcher was not idle after {dispatched.seconds:.0f} s")
     if figures.raw < options.rate:
         print(
             "  note: the raw capacity is below L: on this machine no dispatcher can reach L "
             "(try a lower --rate, a lower --latency or a quieter machine)"
         )
-    return ratio >= TARGET_RATIO and stats.too_many == 0 and lost == 0 and stats.duplicates == 0
+    return (
+        figures.finished
+        and ratio >= TARGET_RATIO
+        and stats.too_many == 0
+        and lost == 0
+        and stats.duplicates == 0
+    )
 
 
 async def run(options: Options) -> bool:

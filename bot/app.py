@@ -155,7 +155,8 @@ async def _start_time_engine(app: AnyApplication, services: Services) -> None:
     config = DispatchConfig(
         rates=Rates(
             global_per_second=settings.dispatch_rate_per_second,
-            global_burst=max(1, int(settings.dispatch_rate_per_second)),
+            # A small burst: a full second's worth at once can meet 429s at exactly the limit.
+            global_burst=max(1, int(settings.dispatch_rate_per_second) // 10),
             private_per_second=settings.dispatch_private_per_second,
             group_per_minute=settings.dispatch_group_per_minute,
         ),

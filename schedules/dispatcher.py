@@ -9,9 +9,10 @@ duplicates a kill can cause (Telegram has no idempotency key). 429s pause every 
 
 The dispatcher's own transactions run one at a time (an asyncio lock): on SQLite, concurrent
 writers on separate connections would otherwise queue in SQLite's busy handler, which sleeps
-and polls (up to 100 ms a try) instead of waking when the lock is free. Sends that finish
-while another transaction runs are marked `sent` together in the next one (group commit);
-each still waits for its own commit before its slot is freed.
+and polls (up to 100 ms a try) instead of waking when the lock is free: slow, and past the
+5 s busy timeout a "database is locked" error that left a delivered message `sending`. Sends
+that finish while another transaction runs are marked `sent` together in the next one, by one
+statement (group commit); each still waits for its own commit before its slot is freed.
 """
 
 from __future__ import annotations
@@ -212,6 +213,16 @@ class Dispatcher:
 
     async def _deliver(self, task: DeliveryTask) -> None:
         """One send and its outcome; never raises (an error is an outcome)."""
+        try:
+            await self._send_and_record(task)
+        except Exception:  # the database refused the outcome: say so now, not at GC time
+            logger.exception(
+                "could not record the outcome of delivery %d: it stays `sending` and is sent "
+                "again on the next start",
+                task.id,
+            )
+
+    async def _send_and_record(self, task: DeliveryTask) -> None:
         try:
             message = await self.bot.send_message(task.chat_id, task.text, parse_mode="HTML")
         except RetryAfter as error:

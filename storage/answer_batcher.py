@@ -46,16 +46,14 @@ class AnswerBatcher:
 
     async def submit_counts(
         self, poll_id: str, counts: Sequence[int], total_voters: int, closed: bool
-    ) -> bool:
+    ) -> None:
         """Keep a `poll` update's counts (`surveys.record_poll_counts`); returns when committed.
 
-        False if the bot never recorded this poll.
+        Counts of a poll the bot never recorded are dropped.
         """
-        found = await self._submit(
+        await self._submit(
             PollCounts(poll_id, tuple(int(c) for c in counts), int(total_voters), bool(closed))
         )
-        assert isinstance(found, bool)
-        return found
 
     async def _submit(self, item: Item) -> Any:
         if self._task is None or self._task.done():
@@ -116,14 +114,14 @@ class AnswerBatcher:
                 future.set_result(result)
 
 
-async def _store(items: list[Item], session: AsyncSession) -> list[AnswerOutcome | bool]:
+async def _store(items: list[Item], session: AsyncSession) -> list[AnswerOutcome | None]:
     """Store the items as if one by one, in a few statements; one result per item, in order.
 
     Votes and counts commute, except that counts closing a poll make later votes for it
     "closed": so the items are cut after each closing count, and within each part the votes
     are stored together, then the counts.
     """
-    results: dict[int, AnswerOutcome | bool] = {}
+    results: dict[int, AnswerOutcome | None] = {}
     part: list[int] = []
     for index, item in enumerate(items):
         part.append(index)
@@ -134,7 +132,7 @@ async def _store(items: list[Item], session: AsyncSession) -> list[AnswerOutcome
                 outcomes = await surveys.record_poll_answers([v for _, v in votes], session=session)
                 results.update(zip((i for i, _ in votes), outcomes, strict=True))
             if counts:
-                found = await surveys.record_polls_counts([c for _, c in counts], session=session)
-                results.update(zip((i for i, _ in counts), found, strict=True))
+                await surveys.record_polls_counts([c for _, c in counts], session=session)
+                results.update((i, None) for i, _ in counts)
             part = []
     return [results[index] for index in range(len(items))]

@@ -735,28 +735,25 @@ class PollCounts:
     closed: bool
 
 
-async def record_polls_counts(
-    updates: Sequence[PollCounts], *, session: AsyncSession
-) -> list[bool]:
+async def record_polls_counts(updates: Sequence[PollCounts], *, session: AsyncSession) -> None:
     """Many `poll` updates at once, in order, as `record_poll_counts` would one by one.
 
-    Two statements for the whole list: which polls the bot recorded, then one UPDATE run for
-    every update (the last counts of a poll win; `closed` stays once set). One result per
-    update: False if the bot never recorded that poll. ValueError for negative numbers.
+    One UPDATE run for the whole list (the last counts of a poll win; `closed` stays once
+    set); polls the bot never recorded match no row. ValueError for negative numbers.
     """
-    if not updates:
-        return []
     if any(c < 0 for u in updates for c in u.counts) or any(u.total_voters < 0 for u in updates):
         raise ValueError("vote counts cannot be negative")
-    known: set[str] = set()
-    for chunk in _chunks(sorted({u.poll_id for u in updates})):
-        known.update(
-            (
-                await session.exec(
-                    select(col(SentPoll.poll_id)).where(col(SentPoll.poll_id).in_(chunk))
-                )
-            ).all()
+    if not updates:
+        return
+    statement = (
+        update(_SENT_POLLS)
+        .where(_SENT_POLLS.c.poll_id == bindparam("b_poll_id"))
+        .values(
+            vote_counts=bindparam("b_counts"),
+            total_voters=bindparam("b_total"),
+            closed=or_(_SENT_POLLS.c.closed, bindparam("b_closed", type_=Boolean())),
         )
+    )
     rows = [
         {
             "b_poll_id": u.poll_id,
@@ -765,20 +762,8 @@ async def record_polls_counts(
             "b_closed": bool(u.closed),
         }
         for u in updates
-        if u.poll_id in known
     ]
-    if rows:
-        statement = (
-            update(_SENT_POLLS)
-            .where(_SENT_POLLS.c.poll_id == bindparam("b_poll_id"))
-            .values(
-                vote_counts=bindparam("b_counts"),
-                total_voters=bindparam("b_total"),
-                closed=or_(_SENT_POLLS.c.closed, bindparam("b_closed", type_=Boolean())),
-            )
-        )
-        await session.exec(statement, params=rows)
-    return [u.poll_id in known for u in updates]
+    await session.exec(statement, params=rows)
 
 
 async def group_poll_result(poll_id: str, *, session: AsyncSession) -> GroupPollResult | None:

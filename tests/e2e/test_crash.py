@@ -12,6 +12,7 @@ commits `sending` before each send and `sent` right after, and never has more th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -194,7 +195,8 @@ async def test_a_killed_fan_out_loses_nobody_and_duplicates_only_sends_in_flight
     finally:
         for process in processes:
             if process.returncode is None:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
                 await process.wait()
 
     received = _delivered(emulator)
