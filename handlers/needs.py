@@ -95,15 +95,14 @@ async def _continue(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     services = services_of(context)
     chat_id = person.telegram_user_id
     async with services.db.session() as session:
-        survey = await surveys.open_survey_now(session=session)
-        if survey is None:
-            await context.bot.send_message(chat_id, t(context, person.language, "needs.no_survey"))
-            return
-        question = await surveys.next_question(survey.id, chat_id, session=session)
-        done, total = await surveys.progress(survey.id, chat_id, session=session)
+        step = await surveys.next_step(chat_id, session=session)
+    if step is None:
+        await context.bot.send_message(chat_id, t(context, person.language, "needs.no_survey"))
+        return
+    question, done, total = step.question, step.answered, step.total
     if question is None:
         if context.user_data is not None:
-            context.user_data[FREE_TEXT_KEY] = FreeTextState(survey.id, time.monotonic())
+            context.user_data[FREE_TEXT_KEY] = FreeTextState(step.survey_id, time.monotonic())
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(t(context, person.language, "button.needs_finish"),
                                    callback_data=cb.encode(FLOW, "finish"))]]
@@ -123,18 +122,21 @@ async def _continue(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
         allows_multiple_answers=question.multiple,
     )
     assert message.poll is not None
+    sent = surveys.NewSentPoll(
+        message.poll.id,
+        chat_id=chat_id,
+        message_id=message.message_id,
+        kind="survey",
+        question_id=question.id,
+        language=lang,
+        option_keys=[option.key for option in question.options],
+        recipient_telegram_id=chat_id,
+    )
+    if services.answers is not None:  # written with the votes arriving meanwhile
+        await services.answers.record_sent_poll(sent)
+        return
     async with services.db.session() as session:
-        await surveys.record_sent_poll(
-            message.poll.id,
-            chat_id=chat_id,
-            message_id=message.message_id,
-            kind="survey",
-            question_id=question.id,
-            language=lang,
-            option_keys=[option.key for option in question.options],
-            recipient_telegram_id=chat_id,
-            session=session,
-        )
+        await surveys.record_sent_polls([sent], session=session)
 
 
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

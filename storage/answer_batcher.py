@@ -3,8 +3,9 @@
 Each caller awaits its own vote's outcome, so a handler still only moves on (e.g. sends the
 next question) once its answer is committed, and one person's votes — handled one after the
 other — stay in order. The vote counts of `poll` updates (one per vote, as Telegram sends
-them) share the same transactions, with the same result as storing everything in the order
-it arrived. A batch that fails is retried item by item, so one bad vote cannot lose the others.
+them) and the polls `/needs` sends share the same transactions, with the same result as
+storing everything one by one in the order it arrived. A batch that fails is retried item by
+item, so one bad vote cannot lose the others.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from typing import Any
 
 from storage import surveys
 from storage.database import AsyncSession, Database
-from storage.surveys import AnswerOutcome, PollCounts
+from storage.surveys import AnswerOutcome, NewSentPoll, PollCounts
 
 logger = logging.getLogger(__name__)
 
 Vote = tuple[str, int, Sequence[int]]
-Item = Vote | PollCounts
+Item = Vote | PollCounts | NewSentPoll
 
 
 class AnswerBatcher:
@@ -54,6 +55,13 @@ class AnswerBatcher:
         await self._submit(
             PollCounts(poll_id, tuple(int(c) for c in counts), int(total_voters), bool(closed))
         )
+
+    async def record_sent_poll(self, poll: NewSentPoll) -> None:
+        """Remember a poll the bot just sent (`surveys.record_sent_poll`); returns when committed.
+
+        Raises as `record_sent_poll` does when the poll does not match its question.
+        """
+        await self._submit(poll)
 
     async def _submit(self, item: Item) -> Any:
         if self._task is None or self._task.done():
@@ -117,22 +125,37 @@ class AnswerBatcher:
 async def _store(items: list[Item], session: AsyncSession) -> list[AnswerOutcome | None]:
     """Store the items as if one by one, in a few statements; one result per item, in order.
 
-    Votes and counts commute, except that counts closing a poll make later votes for it
-    "closed": so the items are cut after each closing count, and within each part the votes
-    are stored together, then the counts.
+    The items are cut into parts within which order does not matter, and each part is stored
+    as votes, then counts, then sent polls. A part ends after counts that close a poll (later
+    votes for it are refused), and before a vote or counts for a poll recorded earlier in it.
     """
     results: dict[int, AnswerOutcome | None] = {}
     part: list[int] = []
+    recorded: set[str] = set()
+
+    async def flush() -> None:
+        votes = [(i, v) for i in part if isinstance(v := items[i], tuple)]
+        counts = [(i, c) for i in part if isinstance(c := items[i], PollCounts)]
+        polls = [(i, p) for i in part if isinstance(p := items[i], NewSentPoll)]
+        if votes:
+            outcomes = await surveys.record_poll_answers([v for _, v in votes], session=session)
+            results.update(zip((i for i, _ in votes), outcomes, strict=True))
+        if counts:
+            await surveys.record_polls_counts([c for _, c in counts], session=session)
+        if polls:
+            await surveys.record_sent_polls([p for _, p in polls], session=session)
+        results.update((i, None) for i in part if i not in results)
+        part.clear()
+        recorded.clear()
+
     for index, item in enumerate(items):
+        poll_id = item[0] if isinstance(item, tuple) else item.poll_id
+        if poll_id in recorded and not isinstance(item, NewSentPoll):
+            await flush()
         part.append(index)
-        if index == len(items) - 1 or (isinstance(item, PollCounts) and item.closed):
-            votes = [(i, v) for i in part if not isinstance(v := items[i], PollCounts)]
-            counts = [(i, c) for i in part if isinstance(c := items[i], PollCounts)]
-            if votes:
-                outcomes = await surveys.record_poll_answers([v for _, v in votes], session=session)
-                results.update(zip((i for i, _ in votes), outcomes, strict=True))
-            if counts:
-                await surveys.record_polls_counts([c for _, c in counts], session=session)
-                results.update((i, None) for i, _ in counts)
-            part = []
+        if isinstance(item, NewSentPoll):
+            recorded.add(item.poll_id)
+        elif isinstance(item, PollCounts) and item.closed:
+            await flush()
+    await flush()
     return [results[index] for index in range(len(items))]

@@ -61,6 +61,8 @@ __all__ = [
     "AnswerStatus",
     "CategorySpec",
     "GroupPollResult",
+    "NewSentPoll",
+    "NextStep",
     "OptionSpec",
     "OptionView",
     "PollCounts",
@@ -81,6 +83,7 @@ __all__ = [
     "list_surveys",
     "load_survey_file",
     "next_question",
+    "next_step",
     "open_survey",
     "open_survey_now",
     "parse_quick_poll",
@@ -93,6 +96,7 @@ __all__ = [
     "record_poll_counts",
     "record_polls_counts",
     "record_sent_poll",
+    "record_sent_polls",
     "sent_poll",
     "survey_polls",
     "survey_view",
@@ -459,6 +463,60 @@ async def next_question(
     return None
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """Where a person stands in the open survey (see `next_step`)."""
+
+    survey_id: int
+    question: QuestionView | None  # None: every question is answered
+    answered: int
+    total: int
+
+
+async def next_step(telegram_user_id: int, *, session: AsyncSession) -> NextStep | None:
+    """The open survey's next question for this person, with their progress; None when no
+    survey is open.
+
+    What `open_survey_now`, `next_question` and `progress` tell together, in two queries: the
+    open survey's questions with this person's answers, then the next question's options.
+    """
+    citizen_id = (
+        select(col(Citizen.id))
+        .where(col(Citizen.telegram_user_id) == telegram_user_id)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.exec(
+            select(SurveyQuestion, col(SurveyAnswer.id))
+            .join(
+                Survey,
+                and_(
+                    col(Survey.id) == col(SurveyQuestion.survey_id),
+                    col(Survey.status) == SurveyStatus.open,
+                ),
+            )
+            .outerjoin(
+                SurveyAnswer,
+                and_(
+                    col(SurveyAnswer.question_id) == col(SurveyQuestion.id),
+                    col(SurveyAnswer.citizen_id) == citizen_id,
+                ),
+            )
+            .order_by(col(SurveyQuestion.position), col(SurveyQuestion.id))
+        )
+    ).all()
+    if not rows:  # no open survey, or one without questions
+        survey_id = (
+            await session.exec(
+                select(col(Survey.id)).where(col(Survey.status) == SurveyStatus.open)
+            )
+        ).first()
+        return None if survey_id is None else NextStep(survey_id, None, 0, 0)
+    unanswered = [question for question, answer_id in rows if answer_id is None]
+    question = (await _question_views(unanswered[:1], session))[0] if unanswered else None
+    return NextStep(rows[0][0].survey_id, question, len(rows) - len(unanswered), len(rows))
+
+
 async def progress(
     survey_id: int, telegram_user_id: int, *, session: AsyncSession
 ) -> tuple[int, int]:
@@ -523,6 +581,21 @@ async def add_free_text(
 # --- sent polls and votes -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewSentPoll:
+    """A native poll the bot just sent, as `record_sent_poll` takes it."""
+
+    poll_id: str
+    chat_id: int
+    message_id: int
+    kind: PollKind | str
+    option_keys: Sequence[str]
+    language: str
+    question_id: int | None = None
+    quick_poll_id: int | None = None
+    recipient_telegram_id: int | None = None
+
+
 async def record_sent_poll(
     poll_id: str,
     *,
@@ -544,54 +617,77 @@ async def record_sent_poll(
     both. Raises ValueError when the poll does not match its question or quick poll
     (UnknownQuickPoll when there is no such quick poll).
     """
-    poll_kind = PollKind(kind)
-    if not poll_id or len(poll_id) > POLL_ID_MAX_LENGTH:
-        raise ValueError(f"a poll id is 1–{POLL_ID_MAX_LENGTH} characters")
-    if language not in POLL_LANGUAGES:
-        raise ValueError(f"a poll's language is one of {POLL_LANGUAGES}, not {language!r}")
-    keys = list(option_keys)
-    if not keys or len(set(keys)) != len(keys):
-        raise ValueError("a poll needs its option keys, each once")
-    if poll_kind is PollKind.quick:
-        if quick_poll_id is None or question_id is not None:
-            raise ValueError("a quick poll's poll names the quick poll and no question")
-        quick = await _require_quick_poll(quick_poll_id, session)
-        known = {option["key"] for option in quick.options}
-    else:
-        if question_id is None or quick_poll_id is not None:
-            raise ValueError(f"a {poll_kind.value} poll names its question and no quick poll")
-        if (poll_kind is PollKind.survey) != (recipient_telegram_id is not None):
-            raise ValueError("a survey poll has a recipient; a group poll has none")
-        known = set(
-            (
-                await session.exec(
-                    select(col(SurveyOption.key)).where(
-                        col(SurveyOption.question_id) == question_id
-                    )
-                )
-            ).all()
-        )
-        if not known:
-            raise ValueError(f"no survey question {question_id} with options")
-    unknown = [key for key in keys if key not in known]
-    if unknown:
-        raise ValueError(f"option keys not in the question or quick poll: {unknown}")
-    poll = SentPoll(
+    new = NewSentPoll(
         poll_id=poll_id,
         chat_id=chat_id,
         message_id=message_id,
-        kind=poll_kind,
+        kind=kind,
+        option_keys=option_keys,
+        language=language,
         question_id=question_id,
         quick_poll_id=quick_poll_id,
-        language=language,
-        option_keys=keys,
         recipient_telegram_id=recipient_telegram_id,
-        closed=False,
-        created_at=clock.now(),
     )
-    session.add(poll)
-    await session.flush()
+    (poll,) = await record_sent_polls([new], session=session)
     return poll
+
+
+async def record_sent_polls(
+    polls: Sequence[NewSentPoll], *, session: AsyncSession
+) -> list[SentPoll]:
+    """Several polls at once, as `record_sent_poll` records each, with the same checks (the
+    first poll that fails one raises): one query for the questions' option keys, one flush."""
+    known_by_question: dict[int, set[str]] = {}
+    for chunk in _chunks(sorted({p.question_id for p in polls if p.question_id is not None})):
+        statement = select(col(SurveyOption.question_id), col(SurveyOption.key)).where(
+            col(SurveyOption.question_id).in_(chunk)
+        )
+        for question_id, key in (await session.exec(statement)).all():
+            known_by_question.setdefault(question_id, set()).add(key)
+    created: list[SentPoll] = []
+    for new in polls:
+        poll_kind = PollKind(new.kind)
+        if not new.poll_id or len(new.poll_id) > POLL_ID_MAX_LENGTH:
+            raise ValueError(f"a poll id is 1–{POLL_ID_MAX_LENGTH} characters")
+        if new.language not in POLL_LANGUAGES:
+            raise ValueError(f"a poll's language is one of {POLL_LANGUAGES}, not {new.language!r}")
+        keys = list(new.option_keys)
+        if not keys or len(set(keys)) != len(keys):
+            raise ValueError("a poll needs its option keys, each once")
+        if poll_kind is PollKind.quick:
+            if new.quick_poll_id is None or new.question_id is not None:
+                raise ValueError("a quick poll's poll names the quick poll and no question")
+            quick = await _require_quick_poll(new.quick_poll_id, session)
+            known = {option["key"] for option in quick.options}
+        else:
+            if new.question_id is None or new.quick_poll_id is not None:
+                raise ValueError(f"a {poll_kind.value} poll names its question and no quick poll")
+            if (poll_kind is PollKind.survey) != (new.recipient_telegram_id is not None):
+                raise ValueError("a survey poll has a recipient; a group poll has none")
+            known = known_by_question.get(new.question_id, set())
+            if not known:
+                raise ValueError(f"no survey question {new.question_id} with options")
+        unknown = [key for key in keys if key not in known]
+        if unknown:
+            raise ValueError(f"option keys not in the question or quick poll: {unknown}")
+        created.append(
+            SentPoll(
+                poll_id=new.poll_id,
+                chat_id=new.chat_id,
+                message_id=new.message_id,
+                kind=poll_kind,
+                question_id=new.question_id,
+                quick_poll_id=new.quick_poll_id,
+                language=new.language,
+                option_keys=keys,
+                recipient_telegram_id=new.recipient_telegram_id,
+                closed=False,
+                created_at=clock.now(),
+            )
+        )
+    session.add_all(created)
+    await session.flush()
+    return created
 
 
 async def sent_poll(poll_id: str, *, session: AsyncSession) -> SentPoll | None:
