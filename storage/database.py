@@ -15,7 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 __all__ = ["AsyncSession", "Database", "normalize_url"]
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# Many concurrent handlers can queue for SQLite's single writer; waiting longer beats failing
+# with "database is locked" (seen at 256 concurrent updates in bench/bench_needs.py).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 Backend = Literal["sqlite", "postgresql"]

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from storage import audit
 from storage.citizens import count_citizens
-from storage.database import Database, normalize_url
+from storage.database import SQLITE_BUSY_TIMEOUT_MS, Database, normalize_url
 from storage.models import Citizen, Consent
 from tests.conftest import open_test_database
 from tests.storage.factories import registered
@@ -70,7 +70,7 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(
     async with sqlite_db.engine.connect() as connection:
         assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
         assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
-        assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
+        assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
     wal = Path(str(sqlite_db.engine.url.database) + "-wal")
     assert await asyncio.to_thread(wal.exists)
 
