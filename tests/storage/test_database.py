@@ -70,7 +70,9 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(
     async with sqlite_db.engine.connect() as connection:
         assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
         assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
-        assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
+        assert (
+            await connection.exec_driver_sql("PRAGMA busy_timeout")
+        ).scalar() == SQLITE_BUSY_TIMEOUT_MS
     wal = Path(str(sqlite_db.engine.url.database) + "-wal")
     assert await asyncio.to_thread(wal.exists)
 
