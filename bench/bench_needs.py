@@ -1,6 +1,7 @@
 """Survey answers per second: the real bot against a bare python-telegram-bot handler.
 
     python -m bench.bench_needs [--store 2000] [--mid 1000] [--concurrency 256] [--check]
+                                [--repeat 3] [--repeat-mid 1] [--phases a,b0,b50]
 
 Two workloads, each measured in this run against its own baseline:
 
@@ -24,9 +25,10 @@ to `settle()` (everything fetched and handled). Setup is not measured: the first
 sent with the same `send_poll` call, through PTB's in-process request (no sockets), and
 recorded in bulk, as `/needs` would have left them.
 
-Each workload runs `--repeat` times (fresh citizens each time in (b), another changed vote
-in (a)) and the best run of the bot and of the baseline are compared: other processes on the
-machine only ever slow a run down. Each phase has its own bot, emulator and database. After
+Each side of (a) runs `--repeat` times (another changed vote each time), each side of (b)
+`--repeat-mid` times (fresh citizens each time), and the best run of the bot and of the
+baseline are compared: other processes on the machine only ever slow a run down. Each phase
+has its own bot, emulator and database. After
 each run the results are checked: every vote stored with its option, nothing sent in (a),
 exactly one new poll (the second question) per citizen in (b), no Bot API call refused and no
 error logged. `--check` exits with status 1 when a target or a check fails; `--profile
@@ -92,6 +94,7 @@ class Options:
     mid: int
     concurrency: int
     repeat: int
+    repeat_mid: int
     check: bool
     profile: str | None
     phases: tuple[str, ...] = PHASES
@@ -499,12 +502,12 @@ async def bot_mid_survey(
     tmp: Path, options: Options, latency: float, profiler: cProfile.Profile | None
 ) -> tuple[list[Run], Question, Question]:
     """(b) for the bot: first answers, each bringing the second question; `repeat` groups."""
-    everyone = range(FIRST_CITIZEN, FIRST_CITIZEN + options.mid * options.repeat)
+    everyone = range(FIRST_CITIZEN, FIRST_CITIZEN + options.mid * options.repeat_mid)
     setup = await start_bot(tmp, f"mid-{latency * 1000:g}ms", options, everyone)
     emulator, first, second = setup.live.emulator, setup.first, setup.second
     runs: list[Run] = []
     try:
-        for group in range(options.repeat):
+        for group in range(options.repeat_mid):
             user_ids = everyone[group * options.mid : (group + 1) * options.mid]
             await queue_votes(
                 emulator, [(setup.people[u], setup.firsts[u], vote_for(u, first)) for u in user_ids]
@@ -636,8 +639,10 @@ async def baseline_mid_survey(
     def check(emulator: Emulator, user_ids: range) -> list[str]:
         return check_new_polls(emulator, user_ids, second)
 
-    everyone = range(FIRST_CITIZEN, FIRST_CITIZEN + options.mid * options.repeat)
-    groups = [(everyone[i * options.mid : (i + 1) * options.mid], 0) for i in range(options.repeat)]
+    everyone = range(FIRST_CITIZEN, FIRST_CITIZEN + options.mid * options.repeat_mid)
+    groups = [
+        (everyone[i * options.mid : (i + 1) * options.mid], 0) for i in range(options.repeat_mid)
+    ]
     return await baseline_runs(options, everyone, groups, first, latency, send_next, check)
 
 
@@ -647,18 +652,18 @@ async def baseline_mid_survey(
 def print_table(results: Sequence[Result]) -> None:
     header = (
         f"  {'workload':<32}{'bot/s':>8}{'baseline/s':>12}{'ratio':>7}  "
-        f"{'votes/batch':>11}  {'target':<22}result"
+        f"{'batches (votes each)':<22}{'target':<22}result"
     )
     print(header)
     print("  " + "-" * (len(header) - 2))
     for r in results:
         bot, base = r.best_bot, r.best_baseline
-        per_batch = f"{bot.answers / bot.batches:.0f}" if bot.batches else "-"
+        batches = f"{bot.batches} ({bot.answers / bot.batches:.0f})" if bot.batches else "-"
         print(
             f"  {r.label:<32}{bot.rate:>8,.0f}{base.rate:>12,.0f}{r.ratio:>7.2f}  "
-            f"{per_batch:>11}  {r.targets:<22}{'PASS' if r.passed else 'FAIL'}"
+            f"{batches:<22}{r.targets:<22}{'PASS' if r.passed else 'FAIL'}"
         )
-    print("  (best of each side's runs; every run:)")
+    print("  best run of each side; every run:")
     for r in results:
         for who, runs in (("bot", r.bot), ("baseline", r.baseline)):
             detail = ", ".join(
@@ -666,17 +671,18 @@ def print_table(results: Sequence[Result]) -> None:
                 + (f", {run.batches} batches)" if run.batches else ")")
                 for run in runs
             )
-            print(f"    {r.phase} {who:<9}{detail}")
+            print(f"    {r.phase:<4}{who:<9}{detail}")
         for problem in r.problems:
-            print(f"    {r.phase} FAIL check: {problem}")
+            print(f"    {r.phase:<4}FAIL check: {problem}")
 
 
 async def run(options: Options) -> bool:
     """Every phase, then the table; True if every target and check is met."""
     print(
-        f"needs benchmark: (a) {options.store} changed votes, (b) {options.mid} first answers, "
-        f"each {options.repeat}x; concurrency {options.concurrency}; bot and baseline poll "
-        "an EmulatorServer over HTTP in this process; emulator rate limits off"
+        f"needs benchmark: (a) {options.store} changed votes x{options.repeat}, (b) "
+        f"{options.mid} first answers x{options.repeat_mid}; concurrency {options.concurrency}; "
+        "bot and baseline poll an EmulatorServer over HTTP in this process; "
+        "emulator rate limits off"
     )
     if importlib.util.find_spec("sniffio") is None:
         print(
@@ -720,7 +726,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--store", type=int, default=2_000, help="citizens changing a vote (a)")
     parser.add_argument("--mid", type=int, default=1_000, help="citizens answering first (b)")
     parser.add_argument("--concurrency", type=int, default=256, help="CONCURRENT_UPDATES")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per workload and side")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of (a) per side (best)")
+    parser.add_argument("--repeat-mid", type=int, default=1, help="runs of (b) per side (best)")
     parser.add_argument("--check", action="store_true", help="exit 1 on any FAIL")
     parser.add_argument(
         "--phases",
@@ -731,13 +738,21 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "--profile", choices=PHASES, default=None, help="cProfile the bot's runs of one phase"
     )
     args = parser.parse_args(argv)
-    if args.store < 1 or args.mid < 1 or args.repeat < 1 or not 1 <= args.concurrency <= 1024:
-        parser.error("--store, --mid and --repeat must be positive; --concurrency 1 to 1024")
+    counts = (args.store, args.mid, args.repeat, args.repeat_mid)
+    if min(counts) < 1 or not 1 <= args.concurrency <= 1024:
+        parser.error("--store, --mid and the repeats must be positive; --concurrency 1 to 1024")
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
     if not phases or any(p not in PHASES for p in phases):
         parser.error(f"--phases takes some of {', '.join(PHASES)}")
     return Options(
-        args.store, args.mid, args.concurrency, args.repeat, args.check, args.profile, phases
+        store=args.store,
+        mid=args.mid,
+        concurrency=args.concurrency,
+        repeat=args.repeat,
+        repeat_mid=args.repeat_mid,
+        check=args.check,
+        profile=args.profile,
+        phases=phases,
     )
 
 
