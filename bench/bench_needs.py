@@ -28,11 +28,11 @@ recorded in bulk, as `/needs` would have left them.
 Each side of (a) runs `--repeat` times (another changed vote each time), each side of (b)
 `--repeat-mid` times (fresh citizens each time), and the best run of the bot and of the
 baseline are compared: other processes on the machine only ever slow a run down. Each phase
-has its own bot, emulator and database. After
-each run the results are checked: every vote stored with its option, nothing sent in (a),
-exactly one new poll (the second question) per citizen in (b), no Bot API call refused and no
-error logged. `--check` exits with status 1 when a target or a check fails; `--profile
-a|b0|b50` prints a cProfile of the bot's measured runs of that phase. See bench/README.md.
+has its own bot, emulator and database. After each run the results are checked: every vote
+stored with its option, nothing sent in (a), exactly one new poll (the second question) per
+citizen in (b), no Bot API call refused and no error logged. `--check` exits with status 1
+when a target or a check fails; `--profile a|b0|b50` prints a cProfile of the bot's measured
+runs of that phase. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import asyncio
 import cProfile
 import importlib.util
 import logging
+import os
 import pstats
 import sys
 import tempfile
@@ -84,6 +85,9 @@ STORE_MIN_RATE = 1_000.0
 MID_MIN_RATE_AT_50MS = 300.0
 MIN_RATIO = 0.5
 PHASES = ("a", "b0", "b50")
+DEFAULTS = Defaults(  # as build_application: the same parameters on every call
+    parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+)
 
 
 @dataclass(frozen=True)
@@ -307,11 +311,6 @@ async def send_polls(
         for user_id in user_ids:
             await send_question(bot, user_id, question)
     return {user_id: polls_in(emulator, user_id)[-1] for user_id in user_ids}
-
-
-DEFAULTS = Defaults(  # as build_application: the same parameters on every call
-    parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-)
 
 
 # ---------------------------------------------------------------------- the bot's side
@@ -684,6 +683,8 @@ async def run(options: Options) -> bool:
         "bot and baseline poll an EmulatorServer over HTTP in this process; "
         "emulator rate limits off"
     )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"  {os.cpu_count()} CPUs, load average {load}")
     if importlib.util.find_spec("sniffio") is None:
         print(
             "  note: sniffio is not installed (encode/httpcore#1103): every HTTP call costs "

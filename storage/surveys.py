@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Final, Literal, TypeVar
 
 from sqlalchemy import Boolean, ColumnElement, Table, bindparam, delete, func, or_, update
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import SQLModel, and_, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -42,7 +43,7 @@ from storage.models import (
     SurveyOption,
     SurveyQuestion,
 )
-from storage.sql import upsert
+from storage.sql import backend_of, upsert
 from storage.survey_spec import (
     CategorySpec,
     OptionSpec,
@@ -1223,21 +1224,27 @@ async def _write_answers(
         else:
             quick_rows.append({"quick_poll_id": parent_id, **row})
     if survey_rows:
-        statement = upsert(
-            session,
-            _SURVEY_ANSWERS,
-            ["question_id", "citizen_id"],
-            ["option_keys", "language", "poll_id", "updated_at"],
-        )
-        await session.exec(statement, params=survey_rows)
+        await session.exec(_answers_upsert(session, "survey"), params=survey_rows)
     if quick_rows:
-        statement = upsert(
-            session,
-            _QUICK_ANSWERS,
-            ["quick_poll_id", "citizen_id"],
-            ["option_keys", "language", "poll_id", "answered_at"],
-        )
-        await session.exec(statement, params=quick_rows)
+        await session.exec(_answers_upsert(session, "quick"), params=quick_rows)
+
+
+_UPSERTS: dict[tuple[str, str], Insert] = {}
+
+
+def _answers_upsert(session: AsyncSession, kind: str) -> Insert:
+    """The answers table's upsert for the session's backend, built once (building the
+    `excluded` columns is a good part of a batch's CPU)."""
+    key = (backend_of(session), kind)
+    statement = _UPSERTS.get(key)
+    if statement is None:
+        if kind == "survey":
+            table, parent, stamp = _SURVEY_ANSWERS, "question_id", "updated_at"
+        else:
+            table, parent, stamp = _QUICK_ANSWERS, "quick_poll_id", "answered_at"
+        columns = ["option_keys", "language", "poll_id", stamp]
+        statement = _UPSERTS[key] = upsert(session, table, [parent, "citizen_id"], columns)
+    return statement
 
 
 async def _consented_answers(
