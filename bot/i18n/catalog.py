@@ -42,6 +42,17 @@ def _read_catalog(path: Path) -> dict[str, str]:
     }
 
 
+def _read_language(directory: Path, language: str) -> dict[str, str]:
+    paths = [directory / f"{language}.po", *sorted(directory.glob(f"*.{language}.po"))]
+    merged: dict[str, str] = {}
+    for path in paths:
+        for key, text in _read_catalog(path).items():
+            if key in merged:
+                raise ValueError(f"{path.name}: key {key!r} is already defined")
+            merged[key] = text
+    return merged
+
+
 @dataclass(frozen=True)
 class Catalogs:
     """Both languages' messages, with formatting."""
@@ -50,8 +61,13 @@ class Catalogs:
 
     @classmethod
     def load(cls, directory: Path = CATALOG_DIR) -> Catalogs:
-        """Read `<lang>.po` for every supported language."""
-        return cls({lang: _read_catalog(directory / f"{lang}.po") for lang in LANGUAGES})
+        """Read `<lang>.po` and every `<flow>.<lang>.po` for each supported language.
+
+        A flow may keep its messages in its own pair of files (`library.th.po`,
+        `library.en.po`), so flows built side by side do not edit one shared file; a key
+        defined twice is an error.
+        """
+        return cls({lang: _read_language(directory, lang) for lang in LANGUAGES})
 
     def keys(self, language: str) -> set[str]:
         """Every key that has a non-empty text in `language`."""

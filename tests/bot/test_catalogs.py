@@ -73,3 +73,33 @@ def test_a_catalog_with_an_empty_text_reports_the_key() -> None:
     assert broken.keys("th") == set()
     with pytest.raises(MissingMessage, match="th:a"):
         broken.text("th", "a")
+
+
+def _write_po(path: object, entries: dict[str, str]) -> None:
+    from pathlib import Path
+
+    body = "".join(f'msgid "{k}"\nmsgstr "{v}"\n\n' for k, v in entries.items())
+    Path(str(path)).write_text(body, encoding="utf-8")
+
+
+def test_a_flow_may_keep_its_messages_in_its_own_files(tmp_path: object) -> None:
+    from pathlib import Path
+
+    directory = Path(str(tmp_path))
+    for language in LANGUAGES:
+        _write_po(directory / f"{language}.po", {"a": f"A-{language}"})
+        _write_po(directory / f"flow.{language}.po", {"b": f"B-{language}"})
+    loaded = Catalogs.load(directory)
+    assert loaded.text("th", "b") == "B-th"
+    assert loaded.text("en", "a") == "A-en"
+
+
+def test_a_key_defined_in_two_files_is_refused(tmp_path: object) -> None:
+    from pathlib import Path
+
+    directory = Path(str(tmp_path))
+    for language in LANGUAGES:
+        _write_po(directory / f"{language}.po", {"a": "A"})
+        _write_po(directory / f"flow.{language}.po", {"a": "again"})
+    with pytest.raises(ValueError, match="already defined"):
+        Catalogs.load(directory)
