@@ -714,6 +714,8 @@ async def run(options: Options) -> bool:
     print_table(results)
     print(f"  whole run: {time.monotonic() - started:.0f} s")
     for phase, profiler in profilers.items():
+        if os.environ.get("BENCH_PROFILE_OUT"):
+            profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         print(f"\ncProfile of the bot's measured runs, phase {phase}:")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)

@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import build_application
+from bot.services import AnyApplication
 from bot.settings import Settings
 from storage import migrate
 from storage.database import Database
@@ -48,7 +49,7 @@ async def run_polling(settings: Settings) -> None:
             raise StartupError(f"Cannot open the database {db.url_for_display}: {exc}") from None
         app = build_application(settings, database=db)
         try:
-            await app.initialize()
+            await _initialize(app)
         except InvalidToken:
             raise StartupError(
                 "Telegram refused the bot token (401 Unauthorized): check TELEGRAM_BOT_TOKEN."
@@ -79,6 +80,18 @@ async def run_polling(settings: Settings) -> None:
             await app.shutdown()
     finally:
         await db.dispose()
+
+
+async def _initialize(app: AnyApplication) -> None:
+    """`app.initialize()`, closing the HTTP sessions it opened when it fails (getMe refused)."""
+    try:
+        await app.initialize()
+    except BaseException:
+        # Bot.shutdown() does nothing for a bot whose initialize() failed, so its requests
+        # (getUpdates' and the others') are closed here: aiohttp warns about open sessions.
+        for request in getattr(app.bot, "_request", ()):
+            await request.shutdown()
+        raise
 
 
 async def _wait_for_stop_signal() -> None:

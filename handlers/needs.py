@@ -84,7 +84,7 @@ async def _on_needs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _consents(context: ContextTypes.DEFAULT_TYPE, person: Person) -> bool:
-    async with services_of(context).db.session() as session:
+    async with services_of(context).db.session(readonly=True) as session:
         states = await citizens.consents_of(person.telegram_user_id, session=session)
     state = states.get(Purpose.needs_survey)
     return state is not None and state.granted
@@ -94,7 +94,7 @@ async def _continue(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     """Send the next unanswered question as a poll, or move on to free text."""
     services = services_of(context)
     chat_id = person.telegram_user_id
-    async with services.db.session() as session:
+    async with services.db.session(readonly=True) as session:
         step = await surveys.next_step(chat_id, session=session)
     if step is None:
         await context.bot.send_message(chat_id, t(context, person.language, "needs.no_survey"))

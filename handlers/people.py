@@ -52,10 +52,11 @@ async def load_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Per
     user = update.effective_user
     if user is None:
         return Person(0, services.settings.default_language, Role.citizen, None)
-    async with services.db.session() as session:
+    async with services.db.session(readonly=True) as session:
         citizen = await citizens.get_citizen(user.id, session=session)
-        if citizen is not None and not citizen.reachable:
-            # They wrote to us, so Telegram will deliver again: lift the block mark.
+    if citizen is not None and not citizen.reachable:
+        # They wrote to us, so Telegram will deliver again: lift the block mark.
+        async with services.db.session() as session:
             citizen = await citizens.set_reachable(user.id, True, session=session)
     chosen = context.user_data.get(CHOSEN_LANGUAGE_KEY) if context.user_data is not None else None
     language: Language

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,8 @@ __all__ = ["AsyncSession", "Database", "normalize_url"]
 # Many concurrent handlers can queue for SQLite's single writer; waiting longer beats failing
 # with "database is locked" (seen at 256 concurrent updates in bench/bench_needs.py).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The execution option that marks a read-only SQLite transaction (plain, deferred BEGIN).
+_READONLY_OPTION = "learncity_readonly"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 Backend = Literal["sqlite", "postgresql"]
@@ -37,9 +40,10 @@ def normalize_url(url: str) -> str:
 class Database:
     """One database: its async engine and a session factory. Nothing connects until used.
 
-    SQLite connections get WAL, foreign keys and a 5 s busy timeout, and every transaction
-    starts with BEGIN IMMEDIATE, so writers queue instead of failing half-way. `schema`
-    (PostgreSQL only) sets the `search_path`, e.g. to isolate tests.
+    SQLite connections get WAL, foreign keys and a busy timeout, and every transaction that
+    may write starts with BEGIN IMMEDIATE, so writers queue instead of failing half-way; in
+    this process they queue on an asyncio lock first (see `session`). `schema` (PostgreSQL
+    only) sets the `search_path`, e.g. to isolate tests.
     """
 
     def __init__(self, url: str, *, echo: bool = False, schema: str | None = None) -> None:
@@ -69,6 +73,10 @@ class Database:
         self._sessions = async_sessionmaker(
             self._engine, class_=AsyncSession, expire_on_commit=False
         )
+        # SQLite has one writer. Writers of this process take turns here, handed over at once
+        # in arrival order, rather than in SQLite's busy handler, which sleeps in steps of up
+        # to 100 ms and so stalls every waiting handler (bench/bench_needs.py).
+        self._write_turn = _WriteTurn() if self._backend == "sqlite" else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -96,9 +104,26 @@ class Database:
         return self._url.render_as_string(hide_password=True)
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """Open a session: commit when the block ends normally, roll back on any error."""
+    async def session(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
+        """Open a session: commit when the block ends normally, roll back on any error.
+
+        `readonly` promises that the block only reads: on SQLite it neither waits for nor
+        takes the write lock (WAL readers see the last commit). A write in such a block may
+        fail with "database is locked". A task must not open a writing session inside
+        another one (SQLite would wait for itself).
+        """
+        if readonly or self._write_turn is None:
+            async with self._open(readonly=readonly) as session:
+                yield session
+            return
+        async with self._write_turn.taken(), self._open(readonly=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _open(self, *, readonly: bool) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
+            if readonly and self._backend == "sqlite":
+                await session.connection(execution_options={_READONLY_OPTION: True})
             try:
                 yield session
             except BaseException:
@@ -112,6 +137,36 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url_for_display!r})"
+
+
+class _WriteTurn:
+    """An asyncio lock for SQLite writers, re-entrant per task and bound to the running loop.
+
+    Re-entrant, because a task that opens a session inside another (before the outer one has
+    touched the database) must not wait for itself; per loop, because a `Database` may be
+    used by successive `asyncio.run` calls (the CLI).
+    """
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._owner: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def taken(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop, self._owner = asyncio.Lock(), loop, None
+        async with self._lock:
+            self._owner = task
+            try:
+                yield
+            finally:
+                self._owner = None
 
 
 def _create_parent_directory(url: URL) -> None:
@@ -138,5 +193,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _on_sqlite_begin(connection: Connection) -> None:
     # The driver's own BEGIN is lazy and skips SELECTs, which breaks SAVEPOINTs and lets a
     # read-then-write transaction fail with "database is locked". IMMEDIATE takes the write
-    # lock up front; concurrent writers wait (busy_timeout) instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # lock up front; concurrent writers wait (busy_timeout) instead. Read-only sessions
+    # begin deferred: they never take the write lock.
+    if connection.get_execution_options().get(_READONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Final, Literal, TypeVar
 
 from sqlalchemy import Boolean, ColumnElement, Table, bindparam, delete, func, or_, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import SQLModel, and_, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -1097,9 +1098,16 @@ async def _targets(poll_ids: Iterable[str], session: AsyncSession) -> dict[str, 
     """The sent polls among `poll_ids` that point at a question or quick poll (one query)."""
     targets: dict[str, _Target] = {}
     for chunk in _chunks(sorted(poll_ids)):
+        # Columns, not SentPoll objects: no ORM identity bookkeeping on the votes' hot path.
         statement = (
-            select(
-                SentPoll,
+            select_columns(
+                col(SentPoll.poll_id),
+                col(SentPoll.kind),
+                col(SentPoll.language),
+                col(SentPoll.option_keys),
+                col(SentPoll.question_id),
+                col(SentPoll.quick_poll_id),
+                col(SentPoll.closed),
                 col(SurveyQuestion.survey_id),
                 col(Survey.status),
                 col(QuickPoll.status),
@@ -1109,26 +1117,30 @@ async def _targets(poll_ids: Iterable[str], session: AsyncSession) -> dict[str, 
             .outerjoin(QuickPoll, col(QuickPoll.id) == col(SentPoll.quick_poll_id))
             .where(col(SentPoll.poll_id).in_(chunk))
         )
-        for poll, survey_id, survey_status, quick_status in (await session.exec(statement)).all():
-            if poll.kind is PollKind.quick:
+        # sqlmodel types `exec` for up to four columns; this reads ten.
+        rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+        for row in rows:
+            poll_id, kind, language, option_keys, sent_question_id, sent_quick_id, closed = row[:7]
+            survey_id, survey_status, quick_status = row[7:]
+            if PollKind(kind) is PollKind.quick:
                 if quick_status is None:
                     continue
                 is_open = quick_status == QuickPollStatus.open
-                question_id, quick_poll_id = None, poll.quick_poll_id
+                question_id, quick_poll_id = None, sent_quick_id
             else:
                 if survey_status is None:
                     continue
                 is_open = survey_status == SurveyStatus.open
-                question_id, quick_poll_id = poll.question_id, None
-            targets[poll.poll_id] = _Target(
-                poll_id=poll.poll_id,
-                kind=poll.kind,
-                language=poll.language,
-                option_keys=tuple(poll.option_keys),
+                question_id, quick_poll_id = sent_question_id, None
+            targets[poll_id] = _Target(
+                poll_id=poll_id,
+                kind=PollKind(kind),
+                language=language,
+                option_keys=tuple(option_keys),
                 question_id=question_id,
                 survey_id=survey_id,
                 quick_poll_id=quick_poll_id,
-                open=is_open and not poll.closed,
+                open=is_open and not closed,
             )
     return targets
 

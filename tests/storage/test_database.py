@@ -150,3 +150,54 @@ async def test_session_rows_come_back_as_models(db: Database) -> None:
         (citizen,) = (await session.exec(select(Citizen))).all()
     assert isinstance(citizen, Citizen)
     assert citizen.telegram_user_id == 42
+
+
+async def test_a_read_only_session_is_not_blocked_by_an_open_writer(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'ro.db'}")
+    try:
+        async with db.session() as session:
+            await session.exec(text("CREATE TABLE t (x INTEGER)"))  # type: ignore[call-overload]
+        async with db.session() as writer:
+            await writer.exec(text("INSERT INTO t VALUES (1)"))  # type: ignore[call-overload]
+
+            async def read() -> int:
+                async with db.session(readonly=True) as reader:
+                    rows = await reader.exec(text("SELECT count(*) FROM t"))  # type: ignore[call-overload]
+                    return int(rows.one()[0])
+
+            # The writer has not committed: the reader sees the last commit, without waiting.
+            assert await asyncio.wait_for(read(), 2) == 0
+    finally:
+        await db.dispose()
+
+
+async def test_writers_of_one_process_take_turns_in_arrival_order(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}")
+    order: list[int] = []
+    try:
+        async with db.session() as session:
+            await session.exec(text("CREATE TABLE t (x INTEGER)"))  # type: ignore[call-overload]
+
+        async def write(n: int) -> None:
+            async with db.session() as session:
+                order.append(n)
+                await session.exec(text(f"INSERT INTO t VALUES ({n})"))  # type: ignore[call-overload]
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(write(n) for n in range(20)))
+        assert order == list(range(20))
+    finally:
+        await db.dispose()
+
+
+async def test_a_session_opened_inside_another_in_one_task_does_not_wait_for_itself(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'nested.db'}")
+    try:
+        async with db.session() as outer:
+            async with db.session() as inner:
+                await inner.exec(text("CREATE TABLE t (x INTEGER)"))  # type: ignore[call-overload]
+            await outer.exec(text("INSERT INTO t VALUES (1)"))  # type: ignore[call-overload]
+    finally:
+        await db.dispose()
