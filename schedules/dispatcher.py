@@ -13,6 +13,11 @@ and polls (up to 100 ms a try) instead of waking when the lock is free: slow, an
 5 s busy timeout a "database is locked" error that left a delivered message `sending`. Sends
 that finish while another transaction runs are marked `sent` together in the next one, by one
 statement (group commit); each still waits for its own commit before its slot is freed.
+
+A message of kind `poll` goes out as a native poll (sendPoll) in the recipient's language. Its
+owner learns the poll's id through a hook registered with `on_poll_sent` for a purpose prefix,
+awaited once the delivery is marked `sent` (votes arrive by poll id only). A process killed
+between the two leaves a sent poll whose hook never ran: its votes reach the bot unmapped.
 """
 
 from __future__ import annotations
@@ -27,13 +32,13 @@ from typing import Final
 
 from sqlalchemy import Table, bindparam, update
 from sqlmodel import SQLModel
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from schedules.rate_limit import RateLimiter, Rates
 from storage import clock, deliveries
 from storage.database import AsyncSession, Database
-from storage.deliveries import DeliveryReport, DeliveryTask
+from storage.deliveries import DeliveryReport, DeliveryTask, PollSpec
 from storage.enums import DeliveryStatus
 from storage.models import OutboxMessage
 
@@ -43,6 +48,26 @@ ReportCallback = Callable[[OutboxMessage, DeliveryReport], Awaitable[None]]
 # When nothing is due, look again at least this often (deliveries may be added by another
 # process, e.g. `learncity` commands, that cannot wake us).
 IDLE_POLL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class PollSent:
+    """A poll delivery Telegram accepted: what its owner needs to map votes to its record."""
+
+    purpose: str
+    chat_id: int  # the recipient's private chat (= their Telegram user id) or a group
+    language: str
+    poll_id: str
+    telegram_message_id: int
+
+    @property
+    def telegram_user_id(self) -> int | None:
+        """The recipient's user id when the poll went to a private chat, else None."""
+        # Telegram gives private chats the user's (positive) id and groups negative ids.
+        return self.chat_id if self.chat_id > 0 else None
+
+
+PollSentCallback = Callable[[PollSent], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -116,6 +141,7 @@ class Dispatcher:
         self.max_in_flight_seen = 0
         self._db_lock = asyncio.Lock()
         self._unrecorded = _SentBatch()  # sent, waiting for the next transaction to mark them
+        self._poll_hooks: dict[str, PollSentCallback] = {}
 
     @property
     def running(self) -> bool:
@@ -137,6 +163,19 @@ class Dispatcher:
         """A transaction of the dispatcher's; they run one at a time (see the module doc)."""
         async with self._db_lock, self.db.session() as session:
             yield session
+
+    def on_poll_sent(self, purpose_prefix: str, callback: PollSentCallback) -> None:
+        """Await `callback` after each poll whose purpose starts with the prefix is sent.
+
+        Register before start(), so that no poll sent at start-up misses it. The callback runs
+        in the delivery's slot: keep it short. If it raises, the error is logged; the poll stays
+        sent. Raises ValueError for an empty prefix or one already registered.
+        """
+        if not purpose_prefix:
+            raise ValueError("a purpose prefix is required")
+        if purpose_prefix in self._poll_hooks:
+            raise ValueError(f"a poll hook is already registered for {purpose_prefix!r}")
+        self._poll_hooks[purpose_prefix] = callback
 
     def wake(self) -> None:
         """New deliveries were queued: look now rather than at the next poll."""
@@ -224,7 +263,7 @@ class Dispatcher:
 
     async def _send_and_record(self, task: DeliveryTask) -> None:
         try:
-            message = await self.bot.send_message(task.chat_id, task.text, parse_mode="HTML")
+            message = await self._send(task)
         except RetryAfter as error:
             wait = retry_after_seconds(error)
             self.limiter.pause(wait)
@@ -243,6 +282,45 @@ class Dispatcher:
             await self._retry(task, self._backoff(task.attempt), repr(error)[:255])
         else:
             await self._record_sent(task.id, message.message_id)
+            if task.poll is not None:
+                await self._poll_sent(task, message)
+
+    async def _send(self, task: DeliveryTask) -> Message:
+        """One Telegram call: a native poll for a poll delivery, else an HTML text message."""
+        if task.poll is not None:
+            poll: PollSpec = task.poll
+            return await self.bot.send_poll(
+                task.chat_id,
+                poll.question,
+                poll.options,
+                is_anonymous=poll.is_anonymous,
+                allows_multiple_answers=poll.allows_multiple_answers,
+            )
+        return await self.bot.send_message(task.chat_id, task.text, parse_mode="HTML")
+
+    async def _poll_sent(self, task: DeliveryTask, message: Message) -> None:
+        """Tell the poll's owners its id; their errors are logged, never undo the send."""
+        hooks = [
+            hook for prefix, hook in self._poll_hooks.items() if task.purpose.startswith(prefix)
+        ]
+        if message.poll is None:
+            logger.warning("delivery %d was sent as a poll but Telegram returned none", task.id)
+            return
+        if not hooks:
+            logger.warning("poll %s was sent but no hook maps its votes", task.purpose)
+            return
+        sent = PollSent(
+            purpose=task.purpose,
+            chat_id=task.chat_id,
+            language=task.language,
+            poll_id=message.poll.id,
+            telegram_message_id=message.message_id,
+        )
+        for hook in hooks:
+            try:
+                await hook(sent)
+            except Exception:
+                logger.exception("the poll hook for %s failed (the poll stays sent)", task.purpose)
 
     async def _record_sent(self, delivery_id: int, telegram_message_id: int) -> None:
         """Mark the delivery sent, in one transaction with the others waiting to be marked.

@@ -4,6 +4,10 @@ A message is enqueued under a unique `purpose` (e.g. "broadcast:12"); each recip
 delivery keyed "<purpose>|<recipient>", so enqueueing again never sends twice. The dispatcher
 claims due deliveries (pending → sending), sends them and records the outcome: sent, blocked,
 failed, or pending again for a retry. Texts arrive rendered; storage only picks the language.
+
+Most messages are text: `content` maps a language to its text. A message of kind `poll` is a
+native poll: `content` maps a language to {"question", "options", "is_anonymous",
+"allows_multiple_answers"}, checked against Telegram's limits when it is enqueued.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from sqlalchemy import Table, func, update
 from sqlmodel import SQLModel, col, select
@@ -36,6 +40,32 @@ ERROR_MAX_LENGTH: Final = 255
 ENQUEUE_CHUNK: Final = 1000  # rows per executemany batch
 OPEN_STATUSES: Final = (DeliveryStatus.pending, DeliveryStatus.sending)
 _TEXT_FALLBACKS: Final = ("both", "en", "th")
+POLL_KIND: Final = "poll"
+# Telegram's limits on a poll (sendPoll): refused here rather than by every send.
+POLL_QUESTION_MAX_LENGTH: Final = 300
+POLL_OPTION_MAX_LENGTH: Final = 100
+POLL_MIN_OPTIONS: Final = 2
+POLL_MAX_OPTIONS: Final = 12
+_POLL_KEYS: Final = frozenset({"question", "options", "is_anonymous", "allows_multiple_answers"})
+
+
+class PollContent(TypedDict):
+    """A poll in one language, as a `poll` message's content holds it (JSON)."""
+
+    question: str
+    options: list[str]
+    is_anonymous: bool
+    allows_multiple_answers: bool
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    """A claimed poll delivery's poll, in the recipient's language."""
+
+    question: str
+    options: tuple[str, ...]
+    is_anonymous: bool
+    allows_multiple_answers: bool
 
 
 @dataclass(frozen=True)
@@ -49,7 +79,10 @@ class Recipient:
 
 @dataclass(frozen=True)
 class DeliveryTask:
-    """A claimed delivery, ready to send: `text` is the content in the recipient's language."""
+    """A claimed delivery, ready to send: `text` is the content in the recipient's language.
+
+    For a `poll` message, `poll` is the poll in that language and `text` its question.
+    """
 
     id: int
     message_id: int
@@ -59,6 +92,7 @@ class DeliveryTask:
     language: str
     text: str
     attempt: int
+    poll: PollSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +133,7 @@ def delivery_key(purpose: str, recipient: str) -> str:
 async def enqueue(
     purpose: str,
     kind: str,
-    content: Mapping[str, str],
+    content: Mapping[str, str | PollContent],
     recipients: Sequence[Recipient],
     *,
     created_by: str,
@@ -114,13 +148,14 @@ async def enqueue(
     Idempotent by `purpose`: enqueueing it again adds only recipients it does not have yet and
     keeps the first call's content, audience and report chat. Safe against concurrent calls.
     `status="dropped"` records deliveries that must not be sent (e.g. a reminder planned too
-    late). Raises ValueError for bad content, recipients or lengths.
+    late). `content` maps "th", "en" or "both" to the text, or for `kind="poll"` to a
+    `PollContent`. Raises ValueError for bad content, recipients or lengths.
     """
     _check_text("purpose", purpose, PURPOSE_MAX_LENGTH)
     _check_text("kind", kind, KIND_MAX_LENGTH)
     _check_text("audience", audience, AUDIENCE_MAX_LENGTH)
     _check_text("created_by", created_by, ACTOR_MAX_LENGTH)
-    texts = _checked_content(content)
+    texts = _checked_poll_content(content) if kind == POLL_KIND else _checked_content(content)
     initial = DeliveryStatus(status)
     if initial not in (DeliveryStatus.pending, DeliveryStatus.dropped):
         raise ValueError(f"deliveries start pending or dropped, not {initial.value}")
@@ -219,6 +254,7 @@ async def claim_due(
     for delivery_id in ids:  # RETURNING promises no order: keep the claim's
         _, message_id, chat_id, language, attempt = rows[delivery_id]
         message = messages[message_id]
+        poll = poll_for(message.content, language) if message.kind == POLL_KIND else None
         tasks.append(
             DeliveryTask(
                 id=delivery_id,
@@ -227,8 +263,9 @@ async def claim_due(
                 kind=message.kind,
                 chat_id=chat_id,
                 language=language,
-                text=text_for(message.content, language),
+                text=poll.question if poll is not None else text_for(message.content, language),
                 attempt=attempt,
+                poll=poll,
             )
         )
     return tasks
@@ -444,6 +481,23 @@ def text_for(content: Mapping[str, Any], language: str) -> str:
     raise ValueError("the message has no text")
 
 
+def poll_for(content: Mapping[str, Any], language: str) -> PollSpec:
+    """The poll for `language`, else the "both", "en" or "th" poll, in that order."""
+    for key in (language, *_TEXT_FALLBACKS):
+        poll = content.get(key)
+        if isinstance(poll, Mapping):
+            # Taken as stored (enqueue checked it): should a limit ever tighten, Telegram's
+            # refusal fails the one delivery instead of every claim raising here.
+            options = poll.get("options")
+            return PollSpec(
+                question=str(poll.get("question", "")),
+                options=tuple(str(o) for o in options) if isinstance(options, list) else (),
+                is_anonymous=bool(poll.get("is_anonymous", True)),
+                allows_multiple_answers=bool(poll.get("allows_multiple_answers", False)),
+            )
+    raise ValueError("the message has no poll")
+
+
 _OUTBOX: Final[Table] = SQLModel.metadata.tables["outbox_messages"]
 _DELIVERIES: Final[Table] = SQLModel.metadata.tables["deliveries"]
 
@@ -511,7 +565,7 @@ def _citizen_id_of(recipient: str) -> int | None:
         return None
 
 
-def _checked_content(content: Mapping[str, str]) -> dict[str, str]:
+def _checked_content(content: Mapping[str, Any]) -> dict[str, str]:
     texts: dict[str, str] = {}
     for key, text in content.items():
         if key not in RECIPIENT_LANGUAGES:
@@ -522,6 +576,55 @@ def _checked_content(content: Mapping[str, str]) -> dict[str, str]:
     if not texts:
         raise ValueError("a message needs at least one text")
     return texts
+
+
+def _checked_poll_content(content: Mapping[str, Any]) -> dict[str, PollContent]:
+    polls: dict[str, PollContent] = {}
+    for key, poll in content.items():
+        if key not in RECIPIENT_LANGUAGES:
+            raise ValueError(f"content keys are {RECIPIENT_LANGUAGES}, not {key!r}")
+        if not isinstance(poll, Mapping):
+            raise ValueError(f"the {key!r} poll is not an object")
+        polls[key] = _checked_poll(key, poll)
+    if not polls:
+        raise ValueError("a poll message needs at least one poll")
+    return polls
+
+
+def _checked_poll(key: str, poll: Mapping[str, Any]) -> PollContent:
+    """A plain copy of one language's poll, refused unless Telegram would take it."""
+    if set(poll) != _POLL_KEYS:
+        raise ValueError(f"the {key!r} poll has the keys {sorted(_POLL_KEYS)}, not {sorted(poll)}")
+    question, options = poll["question"], poll["options"]
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError(f"the {key!r} poll question is empty")
+    if len(question) > POLL_QUESTION_MAX_LENGTH:
+        raise ValueError(
+            f"the {key!r} poll question is longer than {POLL_QUESTION_MAX_LENGTH} characters"
+        )
+    if not isinstance(options, list | tuple) or not (
+        POLL_MIN_OPTIONS <= len(options) <= POLL_MAX_OPTIONS
+    ):
+        raise ValueError(f"the {key!r} poll needs {POLL_MIN_OPTIONS} to {POLL_MAX_OPTIONS} options")
+    for option in options:
+        if not isinstance(option, str) or not option.strip():
+            raise ValueError(f"the {key!r} poll has an empty option")
+        if len(option) > POLL_OPTION_MAX_LENGTH:
+            raise ValueError(
+                f"the {key!r} poll has an option longer than {POLL_OPTION_MAX_LENGTH} characters"
+            )
+    if len(set(options)) != len(options):  # Telegram refuses POLL_OPTION_DUPLICATE
+        raise ValueError(f"the {key!r} poll repeats an option")
+    flags = {name: poll[name] for name in ("is_anonymous", "allows_multiple_answers")}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"the {key!r} poll's {name} is true or false")
+    return PollContent(
+        question=question,
+        options=list(options),
+        is_anonymous=flags["is_anonymous"],
+        allows_multiple_answers=flags["allows_multiple_answers"],
+    )
 
 
 def _check_recipient(purpose: str, recipient: Recipient) -> None:
