@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.update_processor import PerSenderUpdateProcessor
 from handlers import (
     admin,
+    books,
     broadcast,
     errors,
     fallback,
@@ -26,11 +27,14 @@ from handlers import (
     help,
     invites,
     language,
+    library,
+    library_admin,
     needs,
     onboarding,
     polls,
     privacy,
     reminders,
+    schedule,
 )
 from handlers.menus import set_default_menus, set_descriptions
 from schedules.announcements import reporter
@@ -59,6 +63,10 @@ FLOWS = (
     admin,
     invites,
     groups,
+    books,
+    schedule,
+    library,
+    library_admin,
 )
 
 
@@ -179,6 +187,11 @@ async def _start_time_engine(app: AnyApplication, services: Services) -> None:
         sweep_interval_seconds=settings.reminder_sweep_seconds,
     )
     app.bot_data[ENGINE_KEY] = services.engine
+    for flow in FLOWS:
+        # A flow's own start-up (e.g. a dispatcher poll hook) runs before anything is sent.
+        startup = getattr(flow, "on_startup", None)
+        if startup is not None:
+            await startup(app, services)
     await dispatcher.start()
     if app.job_queue is not None:
         services.engine.install(app.job_queue)
