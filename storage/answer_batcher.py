@@ -13,17 +13,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 from storage import surveys
 from storage.database import AsyncSession, Database
+from storage.enums import PollKind
 from storage.surveys import AnswerOutcome, NewSentPoll, PollCounts
 
 logger = logging.getLogger(__name__)
 
 Vote = tuple[str, int, Sequence[int]]
 Item = Vote | PollCounts | NewSentPoll
+
+# How many private survey polls to remember (about 40 bytes each).
+PRIVATE_POLLS_REMEMBERED = 100_000
 
 
 class AnswerBatcher:
@@ -36,6 +41,10 @@ class AnswerBatcher:
         self._queue: asyncio.Queue[tuple[Item, asyncio.Future[Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
+        # Survey polls sent to one person's private chat: their counts (one voter) say nothing
+        # the stored answer does not, so their `poll` updates need no write unless they close
+        # the poll. Forgotten on restart, when counts are written again (harmless).
+        self._private_polls: OrderedDict[str, None] = OrderedDict()
 
     async def submit(
         self, poll_id: str, telegram_user_id: int, option_ids: Sequence[int]
@@ -50,8 +59,11 @@ class AnswerBatcher:
     ) -> None:
         """Keep a `poll` update's counts (`surveys.record_poll_counts`); returns when committed.
 
-        Counts of a poll the bot never recorded are dropped.
+        Counts of a poll the bot never recorded are dropped, and so are those of an open
+        private survey poll (see `_private_polls`).
         """
+        if not closed and poll_id in self._private_polls:
+            return
         await self._submit(
             PollCounts(poll_id, tuple(int(c) for c in counts), int(total_voters), bool(closed))
         )
@@ -117,9 +129,25 @@ class AnswerBatcher:
             for entry in batch:
                 await self._write([entry])
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (item, future), result in zip(batch, results, strict=True):
+            self._remember_private(item, result)
             if not future.done():
                 future.set_result(result)
+
+    def _remember_private(self, item: Item, result: AnswerOutcome | None) -> None:
+        if isinstance(item, NewSentPoll):
+            private = item.kind == PollKind.survey.value
+            poll_id = item.poll_id
+        elif isinstance(result, AnswerOutcome):
+            private = result.kind is PollKind.survey
+            poll_id = result.poll_id
+        else:
+            return
+        if private:
+            self._private_polls[poll_id] = None
+            self._private_polls.move_to_end(poll_id)
+            while len(self._private_polls) > PRIVATE_POLLS_REMEMBERED:
+                self._private_polls.popitem(last=False)
 
 
 async def _store(items: list[Item], session: AsyncSession) -> list[AnswerOutcome | None]:
