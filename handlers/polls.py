@@ -55,9 +55,9 @@ from handlers import callback_data as cb
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
 from handlers.replies import answer_expired, edit, reply, t
-from schedules.dispatcher import retry_after_seconds
+from schedules.dispatcher import PollSent, retry_after_seconds
 from schedules.rate_limit import RateLimiter, Rates
-from storage import audit, button_states, citizens, clock, deliveries, groups, surveys
+from storage import button_states, citizens, clock, deliveries, groups, surveys
 from storage.audit import actor_for
 from storage.database import AsyncSession
 from storage.deliveries import Recipient
@@ -70,6 +70,7 @@ logger = logging.getLogger(__name__)
 FLOW = "poll"
 DRAFT_KEY = "quick_poll_draft"
 LIMITER_KEY = "poll_limiter"  # only when no dispatcher runs
+QUICK_POLL_PURPOSE = "quickpoll:"
 # Its own group (one handler runs per group; /broadcast waits for text in -3, /needs in -2).
 TEXT_INPUT_GROUP = -4
 DRAFT_MINUTES = 30  # after this, typed text is no longer taken as part of a poll
@@ -529,10 +530,73 @@ async def _send_or_cancel(
     markup = InlineKeyboardMarkup([[_button(context, lang, "button.poll_results", "show",
                                             quick.id)]])  # fmt: skip
     await edit(query, t(context, lang, "poll.sending", count=len(targets)), markup)
+    if audience == CITIZENS and services.dispatcher is not None:
+        # Many private chats: the delivery log sends each exactly once, paced, across restarts.
+        await _queue_quick_poll(services, quick, recipients, person)
+        return
     context.application.create_task(
         _send_quick_poll(context, quick.id, targets, person),
         name=f"quick-poll-{quick.id}",
     )
+
+
+def quick_poll_purpose(quick_poll_id: int) -> str:
+    """The delivery-log purpose of a quick poll sent to citizens."""
+    return f"{QUICK_POLL_PURPOSE}{quick_poll_id}"
+
+
+async def _queue_quick_poll(
+    services: Services, quick: QuickPoll, recipients: list[Recipient], person: Person
+) -> None:
+    """One poll per citizen in their language, through the dispatcher; it reports when done."""
+    assert quick.id is not None and services.dispatcher is not None
+    content: dict[str, str | deliveries.PollContent] = {}
+    for language in ("th", "en"):
+        question, options = _poll_texts(quick, language)
+        content[language] = {
+            "question": question,
+            "options": options,
+            "is_anonymous": False,
+            "allows_multiple_answers": quick.multiple,
+        }
+    async with services.db.session() as session:
+        await deliveries.enqueue(
+            quick_poll_purpose(quick.id),
+            deliveries.POLL_KIND,
+            content,
+            recipients,
+            created_by=actor_for(person.telegram_user_id),
+            audience=quick.audience,
+            report_to_chat_id=person.telegram_user_id,
+            session=session,
+        )
+    services.dispatcher.wake()
+
+
+async def on_startup(app: AnyApplication, services: Services) -> None:
+    """Record each quick poll the dispatcher sends, so its votes are attributed."""
+    if services.dispatcher is None:
+        return
+
+    async def record(sent: PollSent) -> None:
+        quick_poll_id = int(sent.purpose.removeprefix(QUICK_POLL_PURPOSE))
+        async with services.db.session() as session:
+            quick = await surveys.get_quick_poll(quick_poll_id, session=session)
+            if quick is None:
+                return
+            await surveys.record_sent_poll(
+                sent.poll_id,
+                chat_id=sent.chat_id,
+                message_id=sent.telegram_message_id,
+                kind=PollKind.quick,
+                option_keys=[str(option["key"]) for option in quick.options],
+                language=sent.language,
+                quick_poll_id=quick_poll_id,
+                recipient_telegram_id=sent.telegram_user_id,
+                session=session,
+            )
+
+    services.dispatcher.on_poll_sent(QUICK_POLL_PURPOSE, record)
 
 
 # --- sending, paced -----------------------------------------------------------------------
@@ -705,24 +769,13 @@ async def _stop_polls(context: ContextTypes.DEFAULT_TYPE, polls: list[tuple[int,
 
 
 async def _open_quick_polls(person: Person, session: AsyncSession) -> list[QuickPoll]:
-    """This facilitator's open quick polls, newest first (found through the audit log)."""
-    actor = actor_for(person.telegram_user_id)
-    since = clock.now() - timedelta(days=LIST_DAYS)
-    ids: list[int] = []
-    for entry in reversed(await audit.all_entries(since=since, session=session)):
-        if entry.action != "quick_poll.created" or entry.actor != actor or not entry.target:
-            continue
-        prefix, _, number = entry.target.partition(":")
-        if prefix == "quick_poll" and number.isdigit():
-            ids.append(int(number))
-    found: list[QuickPoll] = []
-    for quick_poll_id in ids:
-        quick = await surveys.get_quick_poll(quick_poll_id, session=session)
-        if quick is not None and quick.status is QuickPollStatus.open:
-            found.append(quick)
-            if len(found) == LIST_LIMIT:
-                break
-    return found
+    """This facilitator's open quick polls, newest first."""
+    return await surveys.open_quick_polls(
+        created_by=actor_for(person.telegram_user_id),
+        since=clock.now() - timedelta(days=LIST_DAYS),
+        limit=LIST_LIMIT,
+        session=session,
+    )
 
 
 def _short(text: str) -> str:
@@ -831,6 +884,8 @@ async def _close(
         await surveys.close_quick_poll(
             quick.id, actor=actor_for(person.telegram_user_id), session=session
         )
+        # Polls not sent yet are not sent at all.
+        await deliveries.drop_pending(quick_poll_purpose(quick.id), session=session)
         polls = await surveys.quick_poll_polls(quick.id, session=session)
     await query.answer()
     await _edit_results(query, context, person.language, quick.id)

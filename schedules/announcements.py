@@ -59,14 +59,23 @@ def reporter(bot: Bot, db: Database, catalogs: Catalogs) -> ReportCallback:
         async with db.session() as session:
             person = await citizens.get_citizen(message.report_to_chat_id, session=session)
         language = person.language if person else "th"
-        text = catalogs.text(
-            language,
-            "broadcast.report",
-            sent=outcome.sent,
-            blocked=outcome.blocked,
-            failed=outcome.failed,
-            total=outcome.total,
-        )
+        if message.kind == deliveries.POLL_KIND:
+            text = catalogs.text(
+                language,
+                "poll.sent_report",
+                sent=outcome.sent,
+                failed=outcome.blocked + outcome.failed,
+                total=outcome.total,
+            )
+        else:
+            text = catalogs.text(
+                language,
+                "broadcast.report",
+                sent=outcome.sent,
+                blocked=outcome.blocked,
+                failed=outcome.failed,
+                total=outcome.total,
+            )
         await bot.send_message(message.report_to_chat_id, text, parse_mode="HTML")
 
     return report

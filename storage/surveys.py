@@ -598,6 +598,23 @@ class NewSentPoll:
     recipient_telegram_id: int | None = None
 
 
+async def open_quick_polls(
+    *, created_by: str, since: datetime, limit: int, session: AsyncSession
+) -> list[QuickPoll]:
+    """The open quick polls `created_by` made since `since`, newest first, at most `limit`."""
+    statement = (
+        select(QuickPoll)
+        .where(
+            col(QuickPoll.created_by) == created_by,
+            col(QuickPoll.status) == QuickPollStatus.open,
+            col(QuickPoll.created_at) >= since,
+        )
+        .order_by(col(QuickPoll.created_at).desc(), col(QuickPoll.id).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
+
+
 async def record_sent_poll(
     poll_id: str,
     *,
