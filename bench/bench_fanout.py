@@ -44,6 +44,7 @@ from typing import Any, Protocol
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bench.common import register_citizens
 from bot.emulator.emulator import Emulator
 from bot.emulator.faults import RateLimits
 from bot.emulator.server import EmulatorServer
@@ -52,13 +53,10 @@ from schedules.rate_limit import Rates
 from storage import deliveries, migrate
 from storage.database import Database
 from storage.deliveries import DeliveryReport
-from storage.enums import AgeBand, Purpose, Role
-from storage.models import Citizen, Consent
 
 FIRST_CITIZEN = 1_000_000
 FIRST_BASELINE = 5_000_000
 TARGET_RATIO = 0.95
-INSERT_CHUNK = 1_000
 
 
 @dataclass(frozen=True)
@@ -216,31 +214,6 @@ class ProcessEmulator:
 
 
 # ---------------------------------------------------------------------- the bot's side
-
-
-async def register_citizens(db: Database, user_ids: range) -> None:
-    """Citizens consenting to every purpose, stored in bulk as `register_citizen` stores them
-    (less the audit entries: one by one, 10,000 take minutes)."""
-    for start in range(0, len(user_ids), INSERT_CHUNK):
-        async with db.session() as session:
-            people = [
-                Citizen(
-                    telegram_user_id=user_id,
-                    language="th" if user_id % 2 else "en",
-                    role=Role.citizen,
-                    age_band=AgeBand.age_35_49,
-                    reachable=True,
-                )
-                for user_id in user_ids[start : start + INSERT_CHUNK]
-            ]
-            session.add_all(people)
-            await session.flush()
-            session.add_all(
-                Consent(citizen_id=person.id, purpose=purpose, granted=True)
-                for person in people
-                if person.id is not None
-                for purpose in Purpose
-            )
 
 
 async def queue_broadcast(db: Database) -> int:

@@ -58,6 +58,7 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot, PollAnswerHandler
 
+from bench.common import INSERT_CHUNK, language_of, register_citizens
 from bot.app import interactive_rate_limiter
 from bot.emulator.emulator import Emulator
 from bot.emulator.harness import IN_PROCESS_URL, LiveBot, sqlite_url
@@ -71,13 +72,12 @@ from bot.survey_cli import DEFAULT_SURVEY
 from bot.update_processor import PerSenderUpdateProcessor
 from storage import surveys
 from storage.database import Database
-from storage.enums import AgeBand, PollKind, Purpose, Role
-from storage.models import Citizen, Consent, SentPoll, SurveyAnswer
+from storage.enums import PollKind
+from storage.models import Citizen, SentPoll, SurveyAnswer
 from storage.survey_spec import load_survey_file
 from storage.surveys import QuestionView
 
 FIRST_CITIZEN = 2_000_000
-INSERT_CHUNK = 1_000
 SETTLE_TIMEOUT = 120.0
 POLL_TIMEOUT = timedelta(seconds=5)  # as LiveBot polls
 LATENCIES = (0.0, 0.05)
@@ -193,10 +193,6 @@ def overrides(options: Options) -> dict[str, Any]:
         "concurrent_updates": options.concurrency,
         "log_level": "WARNING",
     }
-
-
-def language_of(user_id: int) -> str:
-    return "th" if user_id % 2 else "en"
 
 
 def add_people(emulator: Emulator, user_ids: range) -> dict[int, EmuUser]:
@@ -326,26 +322,7 @@ async def prepare_database(db: Database, user_ids: range) -> tuple[Question, Que
         survey = await surveys.import_survey(load_survey_file(DEFAULT_SURVEY), session=session)
         assert survey.id is not None
         await surveys.open_survey(survey.id, actor="bench", session=session)
-    for start in range(0, len(user_ids), INSERT_CHUNK):
-        async with db.session() as session:
-            people = [
-                Citizen(
-                    telegram_user_id=user_id,
-                    language=language_of(user_id),  # type: ignore[arg-type]
-                    role=Role.citizen,
-                    age_band=AgeBand.age_35_49,
-                    reachable=True,
-                )
-                for user_id in user_ids[start : start + INSERT_CHUNK]
-            ]
-            session.add_all(people)
-            await session.flush()
-            session.add_all(
-                Consent(citizen_id=person.id, purpose=purpose, granted=True)
-                for person in people
-                if person.id is not None
-                for purpose in Purpose
-            )
+    await register_citizens(db, user_ids)
     async with db.session() as session:
         view = await surveys.open_survey_now(session=session)
     assert view is not None and len(view.questions) >= 2
