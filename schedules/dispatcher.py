@@ -28,10 +28,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
 
-from sqlalchemy import Table, bindparam, update
-from sqlmodel import SQLModel
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -39,7 +36,6 @@ from schedules.rate_limit import RateLimiter, Rates
 from storage import clock, deliveries
 from storage.database import AsyncSession, Database
 from storage.deliveries import DeliveryReport, DeliveryTask, PollSpec
-from storage.enums import DeliveryStatus
 from storage.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -89,24 +85,6 @@ def retry_after_seconds(error: RetryAfter) -> float:
         return value.total_seconds()
     raw = error.retry_after
     return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
-
-
-_DELIVERIES: Final[Table] = SQLModel.metadata.tables["deliveries"]
-# `deliveries.mark_sent` for many deliveries in one statement (executemany): one database round
-# trip per batch instead of one per delivery.
-_MARK_SENT: Final = (
-    update(_DELIVERIES)
-    .where(
-        _DELIVERIES.c.id == bindparam("delivery_id"),
-        _DELIVERIES.c.status == DeliveryStatus.sending,
-    )
-    .values(
-        status=DeliveryStatus.sent,
-        telegram_message_id=bindparam("telegram_message_id"),
-        sent_at=bindparam("now", type_=_DELIVERIES.c.sent_at.type),
-        updated_at=bindparam("now", type_=_DELIVERIES.c.updated_at.type),
-    )
-)
 
 
 @dataclass
@@ -333,14 +311,8 @@ class Dispatcher:
         async with self._db_lock:
             if batch is self._unrecorded:  # nobody has marked this batch yet: mark it now
                 self._unrecorded = _SentBatch()
-                now = clock.now()
-                rows = [
-                    {"delivery_id": delivery, "telegram_message_id": message, "now": now}
-                    for delivery, message in batch.rows
-                ]
                 async with self.db.session() as session:
-                    connection = await session.connection()
-                    await connection.execute(_MARK_SENT, rows)
+                    await deliveries.mark_sent_many(batch.rows, session=session)
                 batch.committed = True
         if not batch.committed:
             raise RuntimeError(f"delivery {delivery_id} was sent but could not be marked sent")

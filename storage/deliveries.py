@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypedDict
 
-from sqlalchemy import Table, func, update
+from sqlalchemy import Table, bindparam, func, update
 from sqlmodel import SQLModel, col, select
 
 from storage import audit, citizens, clock
@@ -302,6 +302,40 @@ async def mark_sent(
     return recipient is not None
 
 
+_DELIVERIES: Final[Table] = SQLModel.metadata.tables["deliveries"]
+# `mark_sent` for many deliveries in one statement (executemany): one database round trip
+# per batch instead of one per delivery.
+_MARK_SENT: Final = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("delivery_id"),
+        _DELIVERIES.c.status == DeliveryStatus.sending,
+    )
+    .values(
+        status=DeliveryStatus.sent,
+        telegram_message_id=bindparam("telegram_message_id"),
+        sent_at=bindparam("now", type_=_DELIVERIES.c.sent_at.type),
+        updated_at=bindparam("now", type_=_DELIVERIES.c.updated_at.type),
+    )
+)
+
+
+async def mark_sent_many(sent: Sequence[tuple[int, int | None]], *, session: AsyncSession) -> None:
+    """`mark_sent` for many (delivery id, Telegram message id) pairs in one statement.
+
+    Deliveries no longer being sent are left as they are, as `mark_sent` leaves them.
+    """
+    if not sent:
+        return
+    now = clock.now()
+    rows = [
+        {"delivery_id": delivery_id, "telegram_message_id": message_id, "now": now}
+        for delivery_id, message_id in sent
+    ]
+    connection = await session.connection()
+    await connection.execute(_MARK_SENT, rows)
+
+
 async def mark_blocked(delivery_id: int, error: str, *, session: AsyncSession) -> bool:
     """Record that the chat refuses the bot; a citizen recipient becomes unreachable.
 
@@ -499,7 +533,6 @@ def poll_for(content: Mapping[str, Any], language: str) -> PollSpec:
 
 
 _OUTBOX: Final[Table] = SQLModel.metadata.tables["outbox_messages"]
-_DELIVERIES: Final[Table] = SQLModel.metadata.tables["deliveries"]
 
 
 def _broadcast_conditions(purpose: Purpose) -> tuple[Any, ...]:
