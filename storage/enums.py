@@ -101,3 +101,22 @@ class PollKind(StrEnum):
     survey = "survey"
     group = "group"
     quick = "quick"
+
+
+class ReservationStatus(StrEnum):
+    """Where a reader's reservation of a human-library book stands.
+
+    `reserved` holds a seat in a slot; `waitlisted` waits for one (ordered by press order);
+    `cancelled`: the reader gave it up; `released`: the library ended it (event cancelled, book
+    withdrawn or retired, loan stopped before it began).
+    """
+
+    reserved = "reserved"
+    waitlisted = "waitlisted"
+    cancelled = "cancelled"
+    released = "released"
+
+    @property
+    def is_active(self) -> bool:
+        """True while the reservation holds or waits for a seat."""
+        return self in (ReservationStatus.reserved, ReservationStatus.waitlisted)

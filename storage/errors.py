@@ -146,3 +146,113 @@ class UnknownQuickPoll(StorageError, LookupError):
     def __init__(self, quick_poll_id: int) -> None:
         super().__init__(f"no quick poll {quick_poll_id}")
         self.quick_poll_id = quick_poll_id
+
+
+class UnknownBook(StorageError, LookupError):
+    """No human-library book has this id (or the book is not offered at that event)."""
+
+    def __init__(self, book_id: int) -> None:
+        super().__init__(f"no library book {book_id}")
+        self.book_id = book_id
+
+
+class BookRetired(StorageError, ValueError):
+    """The book was retired: it can no longer be edited, linked or scheduled."""
+
+    def __init__(self, book_id: int) -> None:
+        super().__init__(f"library book {book_id} is retired")
+        self.book_id = book_id
+
+
+class UnknownLibraryEvent(StorageError, LookupError):
+    """No library event has this id."""
+
+    def __init__(self, event_id: int) -> None:
+        super().__init__(f"no library event {event_id}")
+        self.event_id = event_id
+
+
+class UnknownReservation(StorageError, LookupError):
+    """No library reservation has this id."""
+
+    def __init__(self, reservation_id: int) -> None:
+        super().__init__(f"no library reservation {reservation_id}")
+        self.reservation_id = reservation_id
+
+
+class NotYourReservation(UnknownReservation):
+    """The reservation belongs to someone else (handled like an unknown one)."""
+
+    def __init__(self, reservation_id: int, telegram_user_id: int) -> None:
+        super().__init__(reservation_id)
+        self.args = (f"library reservation {reservation_id} belongs to someone else",)
+        self.telegram_user_id = telegram_user_id
+
+
+# Why a reservation was refused; handlers map each to catalog text.
+RESERVATION_REFUSALS: tuple[str, ...] = (
+    "duplicate",  # already reserved or waitlisted for this book at this event
+    "overlap",  # the slot overlaps another loan of the reader's
+    "barred",  # safeguarding: the reader was stopped from this book
+    "retired",  # the book was retired
+    "withdrawn",  # the book is not (or not yet: no consent) offered at this event
+    "cancelled",  # the event was cancelled
+    "past",  # the slot (or every slot) has already begun
+    "full",  # the named slot has no free seat
+)
+
+
+class ReservationRefused(StorageError):
+    """A reservation storage will not make; `reason` is one of RESERVATION_REFUSALS."""
+
+    def __init__(self, reason: str) -> None:
+        if reason not in RESERVATION_REFUSALS:
+            raise ValueError(f"unknown refusal reason {reason!r}")
+        super().__init__(f"reservation refused: {reason}")
+        self.reason = reason
+
+
+class BookLinkInvalid(StorageError):
+    """A book-link code that cannot be used; `reason` names why, for the audit log."""
+
+    reason = "invalid"
+    message = "book link cannot be used"
+
+    def __init__(self, book_id: int | None = None) -> None:
+        # Never the code itself: it is a bearer secret.
+        super().__init__(self.message)
+        self.book_id = book_id
+
+
+class BookLinkUnknown(BookLinkInvalid):
+    """No book has this link code (mistyped, forged, replaced by a newer one, or retired)."""
+
+    reason = "unknown"
+    message = "no such book link"
+
+
+class BookLinkExpired(BookLinkInvalid):
+    """The link code's time ran out before it was used."""
+
+    reason = "expired"
+    message = "book link expired"
+
+
+class BookLinkUsed(BookLinkInvalid):
+    """The link code was already used; each one works once."""
+
+    reason = "used"
+    message = "book link already used"
+
+
+class LibraryAccessDenied(StorageError, PermissionError):
+    """This person may not do that to a library event or loan (e.g. stop someone's loan)."""
+
+    def __init__(self, action: str, telegram_user_id: int) -> None:
+        super().__init__(f"not allowed to {action}")
+        self.action = action
+        self.telegram_user_id = telegram_user_id
+
+
+class NotEventFacilitator(LibraryAccessDenied):
+    """Only the facilitators of that library event may see its roster."""

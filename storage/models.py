@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -34,6 +35,7 @@ from storage.enums import (
     PollKind,
     Purpose,
     QuickPollStatus,
+    ReservationStatus,
     Role,
     SurveyStatus,
     UnescoFeature,
@@ -519,6 +521,255 @@ class FreeTextNeed(SQLModel, table=True):
     )
     text: str = Field(sa_column=Column(Text, nullable=False))
     language: str = Field(sa_column=Column(String(8), nullable=False))
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+# --- human library (migration 0005) ---------------------------------------------------------
+
+# The statuses that hold or wait for a seat; the partial unique indexes below depend on them.
+_ACTIVE_RESERVATION = text("status IN ('reserved', 'waitlisted')")
+_RESERVED = text("status = 'reserved'")
+
+
+class LibraryBook(SQLModel, table=True):
+    """A human "book": a person with lived experience whom readers talk to at library events.
+
+    `title` and `blurb` map "th" and "en" to text. The book links its own Telegram account by
+    a one-time code (only its SHA-256 is kept) and consents to be listed (`consented_at`).
+    """
+
+    __tablename__ = "library_books"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    blurb: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    tags: list[str] = Field(sa_column=Column(JsonList, nullable=False))
+    languages: list[str] = Field(sa_column=Column(JsonList, nullable=False))
+    telegram_user_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+    linked_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    consented_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    link_code_hash: str | None = Field(
+        default=None, sa_column=Column(String(64), nullable=True, unique=True)
+    )
+    link_expires_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    link_used_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    retired_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class LibraryBookCategory(SQLModel, table=True):
+    """A need category a book speaks to (officers compare needs with what is offered)."""
+
+    __tablename__ = "library_book_categories"
+    __table_args__ = (UniqueConstraint("book_id", "category_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    book_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("library_books.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    category_key: str = Field(
+        sa_column=Column(String(48), ForeignKey("need_categories.key"), nullable=False, index=True)
+    )
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class LibraryEvent(SQLModel, table=True):
+    """A human-library event. Slots are computed, never stored: slot i of every book starts at
+    `starts_at + i × (loan_minutes + break_minutes)` and lasts `loan_minutes`.
+    """
+
+    __tablename__ = "library_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    starts_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False, index=True))
+    place_text: str = Field(sa_column=Column(String(200), nullable=False))
+    latitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    longitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    loan_minutes: int = Field(default=30, sa_column=Column(Integer, nullable=False))
+    readers_per_loan: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    slots_per_book: int = Field(sa_column=Column(Integer, nullable=False))
+    break_minutes: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cancelled_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class LibraryEventFacilitator(SQLModel, table=True):
+    """A person who runs a library event: sees its roster and may stop its loans."""
+
+    __tablename__ = "library_event_facilitators"
+    __table_args__ = (UniqueConstraint("event_id", "telegram_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("library_events.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class LibraryEventBook(SQLModel, table=True):
+    """A book offered at an event. Its row is the lock (FOR UPDATE) taken while reserving it."""
+
+    __tablename__ = "library_event_books"
+    __table_args__ = (UniqueConstraint("event_id", "book_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("library_events.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    book_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("library_books.id"), nullable=False, index=True)
+    )
+    withdrawn_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class LibraryReservation(SQLModel, table=True):
+    """A reader's reservation of one book at one event: a seat in a slot, or a waitlist place.
+
+    `press_order` is the update_id of the button press (the waitlist's order). `reader_name` is
+    the name Telegram gave, shown on rosters only. Partial unique indexes keep one active row
+    per (event, book, reader) and one reserved row per (event, book, slot, seat).
+    """
+
+    __tablename__ = "library_reservations"
+    __table_args__ = (
+        Index(
+            "ix_library_reservations_one_active",
+            "event_id",
+            "book_id",
+            "telegram_user_id",
+            unique=True,
+            sqlite_where=_ACTIVE_RESERVATION,
+            postgresql_where=_ACTIVE_RESERVATION,
+        ),
+        Index(
+            "ix_library_reservations_one_seat",
+            "event_id",
+            "book_id",
+            "slot_index",
+            "seat",
+            unique=True,
+            sqlite_where=_RESERVED,
+            postgresql_where=_RESERVED,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("library_events.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    book_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("library_books.id"), nullable=False, index=True)
+    )
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    reader_name: str = Field(sa_column=Column(String(128), nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    status: ReservationStatus = Field(
+        sa_column=Column(StrEnumText(ReservationStatus, 16), nullable=False)
+    )
+    slot_index: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    seat: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    press_order: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cancelled_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    stopped_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    stopped_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    feedback_rating: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    feedback_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    feedback_language: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+    feedback_asked_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class LibraryBan(SQLModel, table=True):
+    """Safeguarding: this reader may no longer reserve this book (set when a loan is stopped)."""
+
+    __tablename__ = "library_bans"
+    __table_args__ = (UniqueConstraint("book_id", "telegram_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    book_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("library_books.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    reservation_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("library_reservations.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    reported_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+    )
+
+
+class LibraryFeedbackPoll(SQLModel, table=True):
+    """A feedback rating poll sent after a loan: Telegram's poll id → the reservation."""
+
+    __tablename__ = "library_feedback_polls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    reservation_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("library_reservations.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
     created_at: datetime = Field(
         default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
     )

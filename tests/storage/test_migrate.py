@@ -17,8 +17,9 @@ from sqlmodel import SQLModel
 
 import storage.migrate
 from storage.citizens import consents_of, count_citizens
+from storage.clock import ManualClock
 from storage.database import Database
-from storage.enums import Purpose
+from storage.enums import Purpose, ReservationStatus
 from storage.migrate import (
     current_revision,
     downgrade,
@@ -30,6 +31,7 @@ from storage.migrate import (
 from storage.reminders import DEFAULT_LEAD_MINUTES, ReminderPrefs, reminder_prefs
 from storage.surveys import add_free_text, record_poll_answer
 from tests.storage.factories import registered
+from tests.storage.library_helpers import listed_book, new_event, reserved, with_categories
 from tests.storage.survey_helpers import opened, sent_privately
 
 TABLES = {
@@ -52,6 +54,14 @@ TABLES = {
     "quick_polls",
     "quick_poll_answers",
     "sent_polls",
+    "library_books",
+    "library_book_categories",
+    "library_events",
+    "library_event_facilitators",
+    "library_event_books",
+    "library_reservations",
+    "library_bans",
+    "library_feedback_polls",
 }
 
 
@@ -60,8 +70,8 @@ async def table_names(db: Database) -> set[str]:
         return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-def test_head_is_the_surveys_revision() -> None:
-    assert head_revision() == "0004"
+def test_head_is_the_human_library_revision() -> None:
+    assert head_revision() == "0005"
 
 
 async def test_an_empty_database_is_reported_empty(empty_db: Database) -> None:
@@ -221,6 +231,43 @@ async def test_0004_adds_surveys_and_polls_and_goes_back_cleanly(empty_db: Datab
     assert await status(empty_db) == "at_head"
 
 
+NEW_IN_0005 = {
+    "library_books",
+    "library_book_categories",
+    "library_events",
+    "library_event_facilitators",
+    "library_event_books",
+    "library_reservations",
+    "library_bans",
+    "library_feedback_polls",
+}
+
+
+async def test_0005_adds_the_human_library_and_goes_back_cleanly(
+    empty_db: Database, clock: ManualClock
+) -> None:
+    await upgrade(empty_db, "0004")
+    await registered(empty_db, 5)
+    assert not (NEW_IN_0005 & await table_names(empty_db))
+
+    await upgrade(empty_db, "0005")
+    assert NEW_IN_0005 <= await table_names(empty_db)
+    await with_categories(empty_db)
+    book = await listed_book(empty_db)
+    event = await new_event(empty_db, [book.id])
+    place = await reserved(empty_db, event, book, 5)
+    assert place.status is ReservationStatus.reserved
+
+    await downgrade(empty_db, "0004")
+    assert not (NEW_IN_0005 & await table_names(empty_db))
+    async with empty_db.session() as session:
+        assert await count_citizens(session=session) == 1
+        assert all(state.granted for state in (await consents_of(5, session=session)).values())
+
+    await upgrade(empty_db)
+    assert await status(empty_db) == "at_head"
+
+
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
     def differences(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -254,8 +301,8 @@ NEXT_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -276,8 +323,8 @@ FAILING_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -293,42 +340,42 @@ def downgrade() -> None:
 
 
 def with_extra_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """Point storage.migrate at a copy of the migrations plus `source` as revision 0005."""
+    """Point storage.migrate at a copy of the migrations plus `source` as revision 0006."""
     migrations = tmp_path / "migrations"
     shutil.copytree(
         storage.migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (migrations / "versions" / "0005_test.py").write_text(source)
+    (migrations / "versions" / "0006_test.py").write_text(source)
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", migrations)
 
 
 @pytest.fixture
 def next_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0005 that alters citizens in batch mode."""
+    """A 0006 that alters citizens in batch mode."""
     with_extra_migration(tmp_path, monkeypatch, NEXT_MIGRATION)
 
 
 @pytest.fixture
 def failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0005 that fails half-way."""
+    """A 0006 that fails half-way."""
     with_extra_migration(tmp_path, monkeypatch, FAILING_MIGRATION)
 
 
 async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
     empty_db: Database, next_migration: None
 ) -> None:
-    await upgrade(empty_db, "0004")
+    await upgrade(empty_db, "0005")
     assert await status(empty_db) == "behind"
     await registered(empty_db, 5)
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
-    assert await current_revision(empty_db) == "0005"
+    assert await current_revision(empty_db) == "0006"
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
 
-    await downgrade(empty_db, "0004")
+    await downgrade(empty_db, "0005")
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
@@ -337,10 +384,10 @@ async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
 async def test_a_failing_migration_leaves_nothing_half_done(
     empty_db: Database, failing_migration: None
 ) -> None:
-    await upgrade(empty_db, "0004")
+    await upgrade(empty_db, "0005")
     with pytest.raises(Exception, match="no_such_table"):
         await upgrade(empty_db)
-    assert await current_revision(empty_db) == "0004"
+    assert await current_revision(empty_db) == "0005"
     assert "half_done" not in await table_names(empty_db)
 
 
