@@ -9,6 +9,7 @@ each reply is stored with its detected language until they tap "Finish".
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ FREE_TEXT_KEY = "needs_free_text"
 TEXT_INPUT_GROUP = -2  # /broadcast waits for text in group -3
 FREE_TEXT_MINUTES = 30  # after this, stray text is no longer taken as a learning need
 MAX_FREE_TEXT = 1000
+UNKNOWN_POLL_RETRY_SECONDS = 1.0
 
 
 @dataclass
@@ -174,22 +176,32 @@ async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     answer = update.poll_answer
     if answer is None or answer.user is None:
         return
-    services = services_of(context)
-    if services.answers is not None:  # votes arriving together share one transaction
-        outcome = await services.answers.submit(
-            answer.poll_id, answer.user.id, list(answer.option_ids)
+    outcome = await _store_vote(context, answer.poll_id, answer.user.id, list(answer.option_ids))
+    if outcome.status == "unknown_poll":
+        # A group member can vote in the milliseconds between a poll's sending and the commit
+        # of its record: look once more, a moment later, before ignoring the vote.
+        await asyncio.sleep(UNKNOWN_POLL_RETRY_SECONDS)
+        outcome = await _store_vote(
+            context, answer.poll_id, answer.user.id, list(answer.option_ids)
         )
-    else:
-        async with services.db.session() as session:
-            outcome = await surveys.record_poll_answer(
-                answer.poll_id, answer.user.id, list(answer.option_ids), session=session
-            )
     if outcome.status in ("unknown_poll", "closed"):
         logger.info("ignored an answer to a %s poll", outcome.status.replace("_poll", ""))
         return
     if outcome.status == "stored" and outcome.kind == "survey":
         person = await load_person(update, context)
         await _continue(context, person)
+
+
+async def _store_vote(
+    context: ContextTypes.DEFAULT_TYPE, poll_id: str, telegram_user_id: int, option_ids: list[int]
+) -> surveys.AnswerOutcome:
+    services = services_of(context)
+    if services.answers is not None:  # votes arriving together share one transaction
+        return await services.answers.submit(poll_id, telegram_user_id, option_ids)
+    async with services.db.session() as session:
+        return await surveys.record_poll_answer(
+            poll_id, telegram_user_id, option_ids, session=session
+        )
 
 
 async def _on_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

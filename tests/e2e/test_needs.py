@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from storage import citizens, surveys
 from storage.citizens import NewCitizen
 from storage.database import Database
 from storage.enums import AgeBand, Purpose
-from storage.models import FreeTextNeed, SurveyAnswer
+from storage.models import FreeTextNeed, SentPoll, SurveyAnswer
 from storage.survey_spec import load_survey_file
 
 EN, TH = catalogs().messages["en"], catalogs().messages["th"]
@@ -202,3 +203,21 @@ async def test_rapid_answers_keep_their_order_while_many_answer_at_once(tmp_path
             answers = await _answers(live.db, uid)
             assert len(answers) == 1
         assert list((await _answers(live.db, 7100)).values()) == [["environment"]]  # the last
+
+
+async def test_a_vote_arriving_before_its_poll_is_recorded_is_still_stored(live: LiveBot) -> None:
+    """A group member can vote within milliseconds of the poll's sending: wait, then store."""
+    assert live.db is not None
+    user = live.user(7002, "Anne", language_code="en")
+    await live.send(user, "/needs")
+    [first] = _polls(live, 7002)
+    poll_id = first.extra["poll"]["id"]
+    async with live.db.session() as session:
+        record = (await session.exec(select(SentPoll).where(SentPoll.poll_id == poll_id))).one()
+        await session.delete(record)
+    await live.emulator.polls.vote(user, first, [0])
+    await asyncio.sleep(0.3)  # the vote is being handled; the poll's record lands only now
+    async with live.db.session() as session:
+        session.add(SentPoll(**record.model_dump()))
+    await live.settle()
+    assert len(await _answers(live.db, 7002)) == 1
