@@ -21,6 +21,7 @@ from .files import Files
 from .html_entities import BadRequest, bot_command_entities, check_message_text
 from .model import EmuChat, EmuMessage, EmuUser
 from .params import Method, Params
+from .params import float_param as _float_param
 from .params import int_param as _int_param
 from .params import json_param as _json_param
 from .polls import Polls
@@ -105,6 +106,7 @@ class Emulator:
             "setmydescription": self._set_my_description,
             "setmyshortdescription": self._set_my_short_description,
             "sendchataction": self._send_chat_action,
+            "sendlocation": self._send_location,
         }
         # Privacy mode (Telegram's default for bots): in groups the bot receives only commands,
         # replies to its own messages and service messages, not every chat line.
@@ -378,6 +380,27 @@ class Emulator:
     async def _send_chat_action(self, params: Params) -> bool:
         self._chat_for_sending(params)
         return True
+
+    async def _send_location(self, params: Params) -> dict[str, Any]:
+        """A map point (kind "location"); Telegram refuses coordinates off the globe."""
+        chat = self._chat_for_sending(params)
+        latitude = _float_param(params, "latitude")
+        longitude = _float_param(params, "longitude")
+        if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
+            raise bad_request("wrong latitude or longitude specified")
+        markup = check_reply_markup(_json_param(params, "reply_markup"))
+        message = EmuMessage(
+            chat_id=chat.id,
+            message_id=chat.take_message_id(),
+            sender_id=self.bot.id,
+            from_bot=True,
+            date=int(time.time()),
+            reply_markup=markup,
+            kind="location",
+            extra={"location": {"latitude": latitude, "longitude": longitude}},
+        )
+        self.messages.setdefault(chat.id, []).append(message)
+        return self._message_to_api(message)
 
     def _message_to_api(self, message: EmuMessage) -> dict[str, Any]:
         chat = self.chats[message.chat_id]

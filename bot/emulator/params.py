@@ -38,6 +38,20 @@ def int_param(params: Params, name: str, *, required: bool = True) -> int | None
         raise bad_request(f'field "{name}" must be a valid Number') from None
 
 
+def float_param(params: Params, name: str) -> float:
+    """A required floating-point parameter (latitude, longitude)."""
+    value = params.get(name)
+    if value is None or value == "":
+        raise bad_request(f"{name} is empty")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise bad_request(f'field "{name}" must be a valid Number') from None
+    if number != number:  # NaN
+        raise bad_request(f'field "{name}" must be a valid Number')
+    return number
+
+
 def bool_param(params: Params, name: str) -> bool:
     """A boolean parameter ("true"/"false" in form bodies)."""
     value = params.get(name)
