@@ -21,6 +21,8 @@ from handlers import (
     admin,
     books,
     broadcast,
+    council,
+    council_admin,
     errors,
     fallback,
     groups,
@@ -29,6 +31,7 @@ from handlers import (
     language,
     library,
     library_admin,
+    mysessions,
     needs,
     onboarding,
     polls,
@@ -67,6 +70,9 @@ FLOWS = (
     schedule,
     library,
     library_admin,
+    council,
+    council_admin,
+    mysessions,
 )
 
 
