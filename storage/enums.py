@@ -120,3 +120,46 @@ class ReservationStatus(StrEnum):
     def is_active(self) -> bool:
         """True while the reservation holds or waits for a seat."""
         return self in (ReservationStatus.reserved, ReservationStatus.waitlisted)
+
+
+class SeriesKind(StrEnum):
+    """What a recurring series schedules (only the coffee council uses series so far)."""
+
+    council = "council"
+    library = "library"
+
+
+class MeetingStatus(StrEnum):
+    """A council meeting is scheduled until it is cancelled."""
+
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+
+
+class RsvpAnswer(StrEnum):
+    """A citizen's answer to a council meeting; yes and maybe are expected (get reminders)."""
+
+    yes = "yes"
+    maybe = "maybe"
+    no = "no"
+
+    @property
+    def attending(self) -> bool:
+        """True for yes and maybe: the person is an attendee of the meeting's event."""
+        return self is not RsvpAnswer.no
+
+
+class AgendaSource(StrEnum):
+    """Where an agenda item came from."""
+
+    action_item = "action_item"
+    need = "need"
+    suggestion = "suggestion"
+    manual = "manual"
+
+
+class ActionStatus(StrEnum):
+    """An action item agreed at a council meeting is open until done."""
+
+    open = "open"
+    done = "done"

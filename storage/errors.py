@@ -256,3 +256,47 @@ class LibraryAccessDenied(StorageError, PermissionError):
 
 class NotEventFacilitator(LibraryAccessDenied):
     """Only the facilitators of that library event may see its roster."""
+
+
+class UnknownSeries(StorageError, LookupError):
+    """No recurring series has this id."""
+
+    def __init__(self, series_id: int) -> None:
+        super().__init__(f"no series {series_id}")
+        self.series_id = series_id
+
+
+class UnknownMeeting(StorageError, LookupError):
+    """No council meeting has this id."""
+
+    def __init__(self, meeting_id: int) -> None:
+        super().__init__(f"no council meeting {meeting_id}")
+        self.meeting_id = meeting_id
+
+
+class UnknownActionItem(StorageError, LookupError):
+    """No council action item has this id."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"no council action item {item_id}")
+        self.item_id = item_id
+
+
+# Why a council change was refused; handlers map each to catalog text.
+COUNCIL_REFUSALS: tuple[str, ...] = (
+    "cancelled",  # the series, meeting or occurrence is cancelled
+    "past",  # the meeting or occurrence has begun (or ended)
+    "not_an_occurrence",  # the series has no occurrence at that time
+    "too_many",  # the person reached the limit of suggestions for the meeting
+    "agenda_polled",  # the agenda poll went out: the agenda can no longer change
+)
+
+
+class CouncilRefused(StorageError):
+    """A council change storage will not make; `reason` is one of COUNCIL_REFUSALS."""
+
+    def __init__(self, reason: str) -> None:
+        if reason not in COUNCIL_REFUSALS:
+            raise ValueError(f"unknown refusal reason {reason!r}")
+        super().__init__(f"council change refused: {reason}")
+        self.reason = reason

@@ -6,13 +6,14 @@ convention below applies to them); `storage/migrations` must be kept in step by 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -29,14 +30,19 @@ from sqlmodel import Field, SQLModel
 from storage import clock
 from storage.columns import JsonList, JsonText, StrEnumText, UtcDateTime
 from storage.enums import (
+    ActionStatus,
     AgeBand,
+    AgendaSource,
     DeliveryStatus,
     Language,
+    MeetingStatus,
     PollKind,
     Purpose,
     QuickPollStatus,
     ReservationStatus,
     Role,
+    RsvpAnswer,
+    SeriesKind,
     SurveyStatus,
     UnescoFeature,
 )
@@ -773,3 +779,282 @@ class LibraryFeedbackPoll(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
     )
+
+
+# --- recurring series and the coffee council (migration 0006) --------------------------------
+
+
+def _created() -> Any:
+    return Field(default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False))
+
+
+class Series(SQLModel, table=True):
+    """Something that recurs (a monthly council), or a one-off (`rrule` NULL).
+
+    `rrule` is RFC 5545 RRULE text over local wall-clock times in `timezone`; `first_start` is
+    its DTSTART (UTC) and, for a one-off, its only occurrence. `local_time` is "HH:MM".
+    """
+
+    __tablename__ = "series"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: SeriesKind = Field(sa_column=Column(StrEnumText(SeriesKind, 16), nullable=False))
+    title: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    place_text: str = Field(sa_column=Column(String(200), nullable=False))
+    latitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    longitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    rrule: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    local_time: str = Field(sa_column=Column(String(5), nullable=False))
+    timezone: str = Field(sa_column=Column(String(64), nullable=False))
+    first_start: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    duration_minutes: int = Field(sa_column=Column(Integer, nullable=False))
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cancelled_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class SeriesException(SQLModel, table=True):
+    """One occurrence of a series moved (`new_start`) or cancelled, keyed by its rule start."""
+
+    __tablename__ = "series_exceptions"
+    __table_args__ = (UniqueConstraint("series_id", "original_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    series_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False)
+    )
+    original_start: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    new_start: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    cancelled: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false())
+    )
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class CouncilFacilitator(SQLModel, table=True):
+    """A person who runs a council series: gets its shortlist and check-in code."""
+
+    __tablename__ = "council_facilitators"
+    __table_args__ = (UniqueConstraint("series_id", "telegram_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    series_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False)
+    )
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    created_at: datetime = _created()
+
+
+class CouncilMeeting(SQLModel, table=True):
+    """One occurrence of a council series, materialised so people can RSVP to it.
+
+    `original_start` is where the rule put it (unique per series: materialising is
+    idempotent); `starts_at` is where it is now (moved or not).
+    """
+
+    __tablename__ = "council_meetings"
+    __table_args__ = (UniqueConstraint("series_id", "original_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    series_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False)
+    )
+    original_start: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    starts_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False, index=True))
+    ends_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    title: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    place_text: str = Field(sa_column=Column(String(200), nullable=False))
+    latitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    longitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    status: MeetingStatus = Field(
+        default=MeetingStatus.scheduled,
+        sa_column=Column(StrEnumText(MeetingStatus, 16), nullable=False),
+    )
+    agenda_closes_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    shortlist_offered_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime, nullable=True)
+    )
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class CouncilRsvp(SQLModel, table=True):
+    """A citizen's current answer to a meeting (one row per person: the last answer wins)."""
+
+    __tablename__ = "council_rsvps"
+    __table_args__ = (UniqueConstraint("meeting_id", "telegram_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("council_meetings.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    answer: RsvpAnswer = Field(sa_column=Column(StrEnumText(RsvpAnswer, 8), nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    display_name: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class CouncilSuggestion(SQLModel, table=True):
+    """An agenda topic a citizen suggested for a meeting, with its detected language."""
+
+    __tablename__ = "council_suggestions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("council_meetings.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    text: str = Field(sa_column=Column(String(500), nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    created_at: datetime = _created()
+
+
+class CouncilAgendaItem(SQLModel, table=True):
+    """One item of a meeting's agenda; `votes` is kept equal to its vote rows."""
+
+    __tablename__ = "council_agenda_items"
+    __table_args__ = (UniqueConstraint("meeting_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("council_meetings.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    label: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    category_key: str | None = Field(
+        default=None,
+        sa_column=Column(String(48), ForeignKey("need_categories.key"), nullable=True),
+    )
+    source: AgendaSource = Field(sa_column=Column(StrEnumText(AgendaSource, 16), nullable=False))
+    source_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    votes: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    created_at: datetime = _created()
+
+
+class CouncilAgendaPoll(SQLModel, table=True):
+    """An agenda poll sent to one person: Telegram's poll id → the meeting and its options."""
+
+    __tablename__ = "council_agenda_polls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("council_meetings.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    item_ids: list[int] = Field(sa_column=Column(JsonList, nullable=False))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _created()
+
+
+class CouncilAgendaVote(SQLModel, table=True):
+    """One person's vote for one agenda item (a poll answer may hold several)."""
+
+    __tablename__ = "council_agenda_votes"
+    __table_args__ = (UniqueConstraint("item_id", "telegram_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("council_meetings.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    item_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("council_agenda_items.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    created_at: datetime = _created()
+
+
+class CouncilAttendance(SQLModel, table=True):
+    """A person present at a meeting: by the rotating code (`checked_in_by` NULL) or marked."""
+
+    __tablename__ = "council_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "telegram_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("council_meetings.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    checked_in_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    checked_in_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class CouncilMinutes(SQLModel, table=True):
+    """A meeting's minutes, per language ({th?, en?}); recording again replaces them."""
+
+    __tablename__ = "council_minutes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("council_meetings.id", ondelete="CASCADE"),
+            nullable=False,
+            unique=True,
+        )
+    )
+    text: dict[str, Any] = Field(sa_column=Column(JsonText, nullable=False))
+    recorded_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    updated_at: datetime = _created()
+
+
+class CouncilActionItem(SQLModel, table=True):
+    """Something agreed at a meeting: what, who, by when (`due_on` local; `due_at` UTC)."""
+
+    __tablename__ = "council_action_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("council_meetings.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    what: str = Field(sa_column=Column(String(200), nullable=False))
+    owner_telegram_user_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+    owner_name: str = Field(sa_column=Column(String(128), nullable=False))
+    due_on: date = Field(sa_column=Column(Date, nullable=False))
+    due_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False, index=True))
+    status: ActionStatus = Field(
+        default=ActionStatus.open,
+        sa_column=Column(StrEnumText(ActionStatus, 8), nullable=False),
+    )
+    done_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime, nullable=True))
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = _created()
+    updated_at: datetime = _created()

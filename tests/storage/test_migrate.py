@@ -16,10 +16,11 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.migrate
+from storage import council
 from storage.citizens import consents_of, count_citizens
 from storage.clock import ManualClock
 from storage.database import Database
-from storage.enums import Purpose, ReservationStatus
+from storage.enums import Purpose, ReservationStatus, RsvpAnswer
 from storage.migrate import (
     current_revision,
     downgrade,
@@ -30,6 +31,7 @@ from storage.migrate import (
 )
 from storage.reminders import DEFAULT_LEAD_MINUTES, ReminderPrefs, reminder_prefs
 from storage.surveys import add_free_text, record_poll_answer
+from tests.storage.council_helpers import monthly_series
 from tests.storage.factories import registered
 from tests.storage.library_helpers import listed_book, new_event, reserved, with_categories
 from tests.storage.survey_helpers import opened, sent_privately
@@ -62,6 +64,18 @@ TABLES = {
     "library_reservations",
     "library_bans",
     "library_feedback_polls",
+    "series",
+    "series_exceptions",
+    "council_facilitators",
+    "council_meetings",
+    "council_rsvps",
+    "council_suggestions",
+    "council_agenda_items",
+    "council_agenda_polls",
+    "council_agenda_votes",
+    "council_attendance",
+    "council_minutes",
+    "council_action_items",
 }
 
 
@@ -70,8 +84,8 @@ async def table_names(db: Database) -> set[str]:
         return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-def test_head_is_the_human_library_revision() -> None:
-    assert head_revision() == "0005"
+def test_head_is_the_coffee_council_revision() -> None:
+    assert head_revision() == "0006"
 
 
 async def test_an_empty_database_is_reported_empty(empty_db: Database) -> None:
@@ -268,6 +282,48 @@ async def test_0005_adds_the_human_library_and_goes_back_cleanly(
     assert await status(empty_db) == "at_head"
 
 
+NEW_IN_0006 = {
+    "series",
+    "series_exceptions",
+    "council_facilitators",
+    "council_meetings",
+    "council_rsvps",
+    "council_suggestions",
+    "council_agenda_items",
+    "council_agenda_polls",
+    "council_agenda_votes",
+    "council_attendance",
+    "council_minutes",
+    "council_action_items",
+}
+
+
+async def test_0006_adds_the_coffee_council_and_goes_back_cleanly(
+    empty_db: Database, clock: ManualClock
+) -> None:
+    await upgrade(empty_db, "0005")
+    await registered(empty_db, 5)
+    assert not (NEW_IN_0006 & await table_names(empty_db))
+
+    await upgrade(empty_db, "0006")
+    assert NEW_IN_0006 <= await table_names(empty_db)
+    series = await monthly_series(empty_db)
+    async with empty_db.session() as session:
+        meeting = await council.next_meeting(clock(), session=session)
+        assert meeting is not None and meeting.series_id == series.id
+        answer = await council.rsvp(meeting.id, 5, RsvpAnswer.yes, "th", session=session)
+    assert answer.answer is RsvpAnswer.yes
+
+    await downgrade(empty_db, "0005")
+    assert not (NEW_IN_0006 & await table_names(empty_db))
+    async with empty_db.session() as session:
+        assert await count_citizens(session=session) == 1
+        assert all(state.granted for state in (await consents_of(5, session=session)).values())
+
+    await upgrade(empty_db)
+    assert await status(empty_db) == "at_head"
+
+
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
     def differences(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -301,8 +357,8 @@ NEXT_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -323,8 +379,8 @@ FAILING_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -340,42 +396,42 @@ def downgrade() -> None:
 
 
 def with_extra_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """Point storage.migrate at a copy of the migrations plus `source` as revision 0006."""
+    """Point storage.migrate at a copy of the migrations plus `source` as revision 0007."""
     migrations = tmp_path / "migrations"
     shutil.copytree(
         storage.migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (migrations / "versions" / "0006_test.py").write_text(source)
+    (migrations / "versions" / "0007_test.py").write_text(source)
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", migrations)
 
 
 @pytest.fixture
 def next_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0006 that alters citizens in batch mode."""
+    """A 0007 that alters citizens in batch mode."""
     with_extra_migration(tmp_path, monkeypatch, NEXT_MIGRATION)
 
 
 @pytest.fixture
 def failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0006 that fails half-way."""
+    """A 0007 that fails half-way."""
     with_extra_migration(tmp_path, monkeypatch, FAILING_MIGRATION)
 
 
 async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
     empty_db: Database, next_migration: None
 ) -> None:
-    await upgrade(empty_db, "0005")
+    await upgrade(empty_db, "0006")
     assert await status(empty_db) == "behind"
     await registered(empty_db, 5)
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
-    assert await current_revision(empty_db) == "0006"
+    assert await current_revision(empty_db) == "0007"
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
 
-    await downgrade(empty_db, "0005")
+    await downgrade(empty_db, "0006")
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
@@ -384,10 +440,10 @@ async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
 async def test_a_failing_migration_leaves_nothing_half_done(
     empty_db: Database, failing_migration: None
 ) -> None:
-    await upgrade(empty_db, "0005")
+    await upgrade(empty_db, "0006")
     with pytest.raises(Exception, match="no_such_table"):
         await upgrade(empty_db)
-    assert await current_revision(empty_db) == "0005"
+    assert await current_revision(empty_db) == "0006"
     assert "half_done" not in await table_names(empty_db)
 
 
