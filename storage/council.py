@@ -961,7 +961,8 @@ async def rsvp(
     """Answer yes, maybe or no to a meeting (changeable: one row per person, last wins).
 
     Yes and maybe make the person an attendee of the meeting's scheduled event (reminders);
-    no removes them. UnknownMeeting, NotRegistered, ConsentRequired (coffee_council),
+    no removes them. UnknownMeeting, NotRegistered, ConsentRequired (coffee_council; not for
+    no),
     UnsupportedLanguage (th or en), ValueError (answer), CouncilRefused: cancelled, past.
     Audited "council.rsvp".
     """
@@ -971,7 +972,12 @@ async def rsvp(
 
     async def attempt() -> None:
         meeting = await _lock_meeting(meeting_id, session, share=True)
-        await _require_consent(telegram_user_id, session)
+        if choice.attending:
+            await _require_consent(telegram_user_id, session)
+        else:
+            # Saying no must stay possible after consent is withdrawn (PDPA: withdrawing is
+            # as easy as giving), so only yes and maybe need it.
+            await _require_registered(telegram_user_id, session)
         _refuse_unless_open(meeting)
         now = clock.now()
         updated = ["answer", "language", "updated_at"] + (["display_name"] if name else [])
@@ -1938,6 +1944,12 @@ async def _require_consent(telegram_user_id: int, session: AsyncSession) -> None
         if (await session.exec(statement)).first() is None:
             raise NotRegistered(telegram_user_id)
         raise ConsentRequired(telegram_user_id, purpose=Purpose.coffee_council.value)
+
+
+async def _require_registered(telegram_user_id: int, session: AsyncSession) -> None:
+    statement = select(col(Citizen.id)).where(col(Citizen.telegram_user_id) == telegram_user_id)
+    if (await session.exec(statement)).first() is None:
+        raise NotRegistered(telegram_user_id)
 
 
 async def _lock_citizen(telegram_user_id: int, session: AsyncSession) -> bool:

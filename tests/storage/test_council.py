@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlmodel import col, select
 
-from storage import council, reminders
+from storage import citizens, council, reminders
 from storage.audit import all_entries
 from storage.citizens import set_language
 from storage.clock import ManualClock
@@ -429,6 +429,19 @@ async def test_rsvp_needs_a_registered_citizen_who_consented(db: Database) -> No
     async with db.session() as session:
         with pytest.raises(UnknownMeeting):
             await council.rsvp(999, 22, RsvpAnswer.yes, "th", session=session)
+
+
+async def test_a_no_needs_no_consent_so_withdrawing_stays_easy(db: Database) -> None:
+    await monthly_series(db)
+    await people(db, 23)
+    feb = (await _meetings(db))[0]
+    await answered(db, feb, 23)
+    async with db.session() as session:
+        await citizens.set_consent(23, Purpose.coffee_council, False, session=session)
+        rsvp = await council.rsvp(feb.id, 23, RsvpAnswer.no, "th", session=session)
+    assert rsvp.answer is RsvpAnswer.no
+    with pytest.raises(NotRegistered):
+        await answered(db, feb, 24, answer=RsvpAnswer.no)
 
 
 async def test_rsvp_closes_when_the_meeting_begins(db: Database, clock: ManualClock) -> None:
