@@ -47,6 +47,7 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("books", FACILITATORS),
     MenuCommand("schedule", FACILITATORS),
     MenuCommand("events", FACILITATORS),
+    MenuCommand("councils", FACILITATORS),
     MenuCommand("attendance", FACILITATORS),
     MenuCommand("minutes", FACILITATORS),
     MenuCommand("invite", ADMINS),

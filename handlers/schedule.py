@@ -1,29 +1,47 @@
-"""`/schedule` (facilitators): one wizard that schedules an event, step by step.
+"""`/schedule` (facilitators): one wizard that schedules an event, step by step; and
+`/councils`, where a facilitator moves or cancels one meeting of a coffee council.
 
-The first step chooses the kind of event from `KINDS` (only the human library for now; the
-coffee council will add its own kind, with its own steps such as a monthly rule). A kind names
-its steps in order; each step is a small function that draws its screen (`_PROMPTS`), and
-some also take typed text (`_TYPED`). A button names an action (`_ACTIONS`), accepted only at
-the steps it belongs to, only on the wizard's current message and only while the draft lives:
-forged or stale data cannot skip a step, and gets "expired". The draft lives in the
-conversation (memory, like /poll and /broadcast); nothing is written until "Confirm".
+The first step chooses the kind of event from `KINDS` (the human library and the coffee
+council). A kind names its steps in order; each step is a small function that draws its screen
+(`_PROMPTS`), and some also take typed text (`_TYPED`). A button names an action (`_ACTIONS`),
+accepted only at the steps it belongs to, only on the wizard's current message and only while
+the draft lives: forged or stale data cannot skip a step, and gets "expired". The draft lives in
+the conversation (memory, like /poll and /broadcast); nothing is written until "Confirm".
 
 Library event: date (a month calendar, or typed d/m/yyyy with a Buddhist Era or Western year,
 echoed back for confirmation) → time (buttons or typed HH:MM, in the city's time zone, stored
-as UTC, never in the past) → place (text) → an optional map location → the books present →
-loan length → readers per loan → slots per book (each button shows when the last loan ends) →
-summary with the computed loan times → `storage.library.create_event`.
+as UTC, never in the past) → repeat (once, or monthly: see below) → place (text) → an optional
+map location → the books present → loan length → readers per loan → slots per book (each
+button shows when the last loan ends) → summary with the computed loan times →
+`storage.library.create_event` (a monthly event: one event for each of the next 3 occurrences).
+
+Coffee council: title in Thai, then in English (typed, or the default "สภากาแฟ" / "Coffee
+council" from a button) → date → time → repeat → place → map location → duration → summary
+with the rule in words and the next 3 meetings → `storage.council.create_series`.
+
+Repeat: "once", or a monthly rule read off the chosen date (`repeat_rules`): on this weekday
+(5 Dec 2026 is the first Saturday: "the first Saturday of each month"; the month's last such
+weekday also offers "the last Saturday", and a 5th one offers only that), or on this day of
+the month ("the 15th"; the 29th–31st fall on the last day of shorter months). Rules are
+described in words in the facilitator's language (`describe_rule`).
+
+Moving one meeting reuses the date and time steps as a hidden kind (`MOVE`), started from
+`/councils`; moving or cancelling tells everyone who said yes or maybe, each in their language,
+through the delivery log.
 """
 
 from __future__ import annotations
 
+import calendar as month_calendar
 import logging
 import time as monotonic_time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, TypeAlias
+from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import get_day_names, get_month_names
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
@@ -36,22 +54,26 @@ from telegram.ext import (
 )
 
 from bot.date_input import parse_date, parse_time
-from bot.i18n.catalog import Raw
-from bot.i18n.dates import buddhist_year, format_time
+from bot.i18n.catalog import Catalogs, Raw
+from bot.i18n.dates import buddhist_year, format_datetime, format_time
 from bot.services import AnyApplication, services_of
 from handlers import calendar_keyboard as calendar
 from handlers import callback_data as cb
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
 from handlers.replies import answer_expired, edit, t
-from storage import clock, library
-from storage.enums import Role
-from storage.errors import BookRetired, UnknownBook
+from storage import clock, council, deliveries, library, recurrence
+from storage.audit import actor_for
+from storage.enums import LANGUAGES, Role
+from storage.errors import BookRetired, CouncilRefused, UnknownBook, UnknownSeries
 from storage.models import LibraryEvent
+from storage.recurrence import MonthlyRule, RuleKind
 
 logger = logging.getLogger(__name__)
 
 FLOW: Final = "sched"
+COUNCILS_FLOW: Final = "schs"  # the /councils screens (the move itself is the wizard's)
+DELIVERY_KIND: Final = "council"
 DRAFT_KEY: Final = "schedule_draft"
 # Its own handler group (one handler runs per group): /poll waits for text in -4, /broadcast
 # in -3, /needs in -2, /books in -7, /library in -10; the fallback answers in 0. The handlers
@@ -66,12 +88,23 @@ DEFAULT_READERS: Final = 1
 SLOT_CHOICES: Final = tuple(range(1, 9))
 SLOTS_PER_ROW: Final = 2
 LABEL_CHARS: Final = 40
+PLACE_LIMIT: Final = min(library.PLACE_MAX_LENGTH, council.PLACE_MAX_LENGTH)
+TITLE_LIMIT: Final = council.TITLE_MAX_LENGTH
+DURATION_CHOICES: Final = (60, 90, 120, 180)
+DEFAULT_DURATION: Final = council.DEFAULT_DURATION_MINUTES
+UPCOMING_COUNT: Final = 3  # occurrences shown in a summary, and library events made by a rule
+# How far /councils looks for occurrences: as far as a meeting can be scheduled or moved.
+HORIZON: Final = timedelta(days=MAX_DAYS_AHEAD + 31)
 CHECKED, UNCHECKED, CHOSEN = "☑", "☐", "✓"
 FACILITATORS: Final = frozenset({Role.facilitator, Role.admin})
 
 # Step names. DATE_OK is the echo of a typed date, a sub-step of DATE.
 KIND, DATE, DATE_OK, TIME, PLACE, LOCATION = "kind", "date", "date_ok", "time", "place", "location"
 BOOKS, LOAN, READERS, SLOTS, CONFIRM = "books", "loan", "readers", "slots", "confirm"
+TITLE_TH, TITLE_EN, REPEAT, DURATION = "title_th", "title_en", "repeat", "duration"
+# Repeat choices (see `repeat_rules`): once; monthly on the nth or the last such weekday;
+# monthly on this day of the month.
+ONCE, NTH, LAST, MONTH_DAY = "once", "nth", "last", "day"
 
 
 @dataclass
@@ -92,6 +125,15 @@ class ScheduleDraft:
     loan_minutes: int = DEFAULT_LOAN
     readers_per_loan: int = DEFAULT_READERS
     slots_per_book: int = 0
+    title_th: str = ""
+    title_en: str = ""
+    repeat: str = ONCE
+    duration_minutes: int = DEFAULT_DURATION
+    # Moving one meeting: the series, the occurrence (where the rule put it), and a heading
+    # (rendered) saying which meeting is being moved.
+    series_id: int | None = None
+    original_start: datetime | None = None
+    heading: str = ""
     since: float = field(default_factory=monotonic_time.monotonic)
 
 
@@ -164,9 +206,12 @@ class StepAgain(Exception):
 
 
 def register(app: AnyApplication) -> None:
-    """Add /schedule, its buttons, and the typed text and location it waits for."""
+    """Add /schedule and /councils, their buttons, and the typed text and location the wizard
+    waits for."""
     app.add_handler(CommandHandler("schedule", _on_schedule, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
+    app.add_handler(CommandHandler("councils", _on_councils, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(_on_councils_button, pattern=cb.pattern(COUNCILS_FLOW)))
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     text = private & filters.TEXT
     # Text and locations are claimed only while this person's wizard waits for them (the
@@ -225,7 +270,7 @@ def _drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _kind_of(draft: ScheduleDraft) -> Kind:
-    kind = next((kind for kind in KINDS if kind.key == draft.kind), None)
+    kind = next((kind for kind in (*KINDS, MOVE) if kind.key == draft.kind), None)
     assert kind is not None, "the kind is chosen before any other step"
     return kind
 
@@ -341,7 +386,8 @@ async def _press_stop(turn: Turn, args: tuple[str, ...]) -> None:
     """Cancel: nothing was stored, nothing is."""
     _drop_draft(turn.context)
     await turn.query.answer()
-    await edit(turn.query, turn.t("schedule.cancelled"))
+    key = "schedule.move_stopped" if turn.draft.kind == MOVE.key else "schedule.cancelled"
+    await edit(turn.query, turn.t(key))
 
 
 # --- dates and times --------------------------------------------------------------------------
@@ -349,24 +395,44 @@ async def _press_stop(turn: Turn, args: tuple[str, ...]) -> None:
 
 def _today(context: ContextTypes.DEFAULT_TYPE) -> date:
     """Today in the city."""
-    return clock.now().astimezone(services_of(context).settings.tz).date()
+    return local_today(services_of(context).settings.tz)
 
 
 def _last_day(today: date) -> date:
     return today + timedelta(days=MAX_DAYS_AHEAD)
 
 
-def long_date(context: ContextTypes.DEFAULT_TYPE, lang: str, day: date) -> str:
+def _locale(lang: str) -> str:
+    return "th" if lang == "th" else "en"
+
+
+def long_date_text(catalogs: Catalogs, lang: str, day: date) -> str:
     """ "วันเสาร์ที่ 5 ธันวาคม พ.ศ. 2569" / "Saturday 5 December 2026"."""
-    locale = "th" if lang == "th" else "en"
-    return t(
-        context,
+    locale = _locale(lang)
+    return catalogs.text(
         lang,
         "schedule.long_date",
         weekday=str(get_day_names("wide", locale=locale)[day.weekday()]),
         day=day.day,
         month=str(get_month_names("wide", locale=locale)[day.month]),
         year=buddhist_year(day.year) if lang == "th" else day.year,
+    )
+
+
+def long_date(context: ContextTypes.DEFAULT_TYPE, lang: str, day: date) -> str:
+    """ "วันเสาร์ที่ 5 ธันวาคม พ.ศ. 2569" / "Saturday 5 December 2026"."""
+    return long_date_text(services_of(context).catalogs, lang, day)
+
+
+def when_text(catalogs: Catalogs, lang: str, moment: datetime, tz: ZoneInfo) -> str:
+    """A UTC moment as a local date and time: "วันเสาร์ที่ 5 ธันวาคม พ.ศ. 2569 เวลา 08:00 น."
+    / "Saturday 5 December 2026, 08:00"."""
+    local = moment.astimezone(tz)
+    return catalogs.text(
+        lang,
+        "schedule.date_time",
+        date=Raw(long_date_text(catalogs, lang, local.date())),
+        time=format_time(local.time(), lang),
     )
 
 
@@ -384,11 +450,121 @@ def _local_time(context: ContextTypes.DEFAULT_TYPE, moment: datetime) -> time:
     return moment.astimezone(services_of(context).settings.tz).time()
 
 
-def _date_example(turn: Turn) -> str:
-    """A week from today as the facilitator would type it (Buddhist Era in Thai)."""
-    day = _today(turn.context) + timedelta(days=7)
-    year = buddhist_year(day.year) if turn.lang == "th" else day.year
+def local_today(tz: ZoneInfo) -> date:
+    """Today in the city (storage's clock, so tests can travel in time)."""
+    return clock.now().astimezone(tz).date()
+
+
+def date_example(lang: str, today: date) -> str:
+    """A week from `today` as the facilitator would type it (Buddhist Era in Thai)."""
+    day = today + timedelta(days=7)
+    year = buddhist_year(day.year) if lang == "th" else day.year
     return f"{day.day}/{day.month}/{year}"
+
+
+def _date_example(turn: Turn) -> str:
+    return date_example(turn.lang, _today(turn.context))
+
+
+# --- repeat: monthly rules read off a date, and told in words ---------------------------------
+
+
+def repeat_rules(day: date, at: time) -> dict[str, MonthlyRule | None]:
+    """The repeat choices a first meeting on `day` at `at` offers, in button order.
+
+    Once (None); monthly on this weekday — its nth (1st–4th) and, when it is the month's last
+    such weekday, the last (a 5th one is offered only as the last: most months have no 5th);
+    monthly on this day of the month (29–31: the last day of shorter months).
+    """
+    choices: dict[str, MonthlyRule | None] = {ONCE: None}
+    nth = (day.day - 1) // 7 + 1
+    if nth <= 4:
+        choices[NTH] = recurrence.nth_weekday(nth, day.weekday(), at)
+    if day.day + 7 > month_calendar.monthrange(day.year, day.month)[1]:
+        choices[LAST] = recurrence.nth_weekday(-1, day.weekday(), at)
+    choices[MONTH_DAY] = recurrence.month_day(day.day, at)
+    return choices
+
+
+def _nth_words(catalogs: Catalogs, lang: str, n: int) -> Raw:
+    return Raw(catalogs.text(lang, "schedule.nth.last" if n == -1 else f"schedule.nth.{n}"))
+
+
+def _weekday_name(lang: str, weekday: int) -> str:
+    return str(get_day_names("wide", locale=_locale(lang))[weekday])
+
+
+def day_ordinal(catalogs: Catalogs, lang: str, day: int) -> Raw:
+    """ "15th", "31st" in English; "15" in Thai (Babel's ordinal rules pick the catalog form)."""
+    form = Locale.parse(_locale(lang)).ordinal_form(day)
+    return Raw(catalogs.text(lang, f"schedule.day_ordinal.{form}", day=day))
+
+
+def describe_rule(catalogs: Catalogs, lang: str, rule: MonthlyRule) -> str:
+    """A monthly rule in words: "the first Saturday of each month at 08:00" /
+    "ทุกวันเสาร์แรกของเดือน เวลา 08:00 น."."""
+    at = format_time(rule.at, lang)
+    if rule.kind is RuleKind.nth_weekday:
+        assert rule.n is not None and rule.weekday is not None
+        return catalogs.text(
+            lang,
+            "schedule.rule.nth_weekday",
+            nth=_nth_words(catalogs, lang, rule.n),
+            weekday=_weekday_name(lang, rule.weekday),
+            time=at,
+        )
+    assert rule.day is not None
+    key = "schedule.rule.month_day_last" if rule.day > 28 else "schedule.rule.month_day"
+    return catalogs.text(lang, key, day=day_ordinal(catalogs, lang, rule.day), time=at)
+
+
+def describe_repeat(
+    catalogs: Catalogs, lang: str, rule: MonthlyRule | None, first: datetime, tz: ZoneInfo
+) -> str:
+    """The rule in words; for a one-off (no rule), "once, on <date> at <time>" of `first`."""
+    if rule is not None:
+        return describe_rule(catalogs, lang, rule)
+    local = first.astimezone(tz)
+    return catalogs.text(
+        lang,
+        "schedule.rule.once",
+        date=Raw(long_date_text(catalogs, lang, local.date())),
+        time=format_time(local.time(), lang),
+    )
+
+
+def repeat_label(catalogs: Catalogs, lang: str, rule: MonthlyRule | None) -> str:
+    """The short button label of a repeat choice."""
+    if rule is None:
+        return catalogs.text(lang, "schedule.button_once")
+    if rule.kind is RuleKind.nth_weekday:
+        assert rule.n is not None and rule.weekday is not None
+        return catalogs.text(
+            lang,
+            "schedule.button_monthly_weekday",
+            nth=_nth_words(catalogs, lang, rule.n),
+            weekday=_weekday_name(lang, rule.weekday),
+        )
+    assert rule.day is not None
+    return catalogs.text(
+        lang, "schedule.button_monthly_day", day=day_ordinal(catalogs, lang, rule.day)
+    )
+
+
+def upcoming_starts(
+    rule: MonthlyRule | None, first: datetime, timezone: str, *, count: int = UPCOMING_COUNT
+) -> list[datetime]:
+    """The first `count` starts from `first` on (UTC): a one-off's only one, or the rule's."""
+    if rule is None:
+        return [first]
+    # Both monthly shapes recur every month, so `count` occurrences fit in 32 days each.
+    end = first + timedelta(days=32 * count)
+    found = recurrence.occurrences(rule, first=first, timezone=timezone, start=first, end=end)
+    return found[:count]
+
+
+def _bullets(lines: Sequence[str]) -> Raw:
+    return Raw("\n".join(f"• {line}" for line in lines))
 
 
 # --- step: kind -------------------------------------------------------------------------------
@@ -415,7 +591,61 @@ async def _press_kind(turn: Turn, args: tuple[str, ...]) -> None:
     await _show(turn)
 
 
+# --- steps: the council's title ----------------------------------------------------------------
+
+
+def _default_title(turn: Turn, lang: str) -> str:
+    """ "สภากาแฟ" / "Coffee council": the catalog's name for the meeting in `lang`."""
+    return services_of(turn.context).catalogs.text(lang, "schedule.council_default_title")
+
+
+def _title_prompt(lang_of_title: str) -> Prompt:
+    async def ask(turn: Turn) -> Screen:
+        default = _default_title(turn, lang_of_title)
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        turn.t("schedule.button_default_title", title=default),
+                        callback_data=cb.encode(FLOW, "deft"),
+                    )
+                ],
+                _cancel_row(turn),
+            ]
+        )
+        text = turn.t(f"schedule.ask_title_{lang_of_title}", limit=TITLE_LIMIT, default=default)
+        return text, markup
+
+    return ask
+
+
+def _set_title(draft: ScheduleDraft, title: str) -> None:
+    if draft.step == TITLE_TH:
+        draft.title_th = title
+    else:
+        draft.title_en = title
+
+
+async def _type_title(turn: Turn, text: str) -> None:
+    if not text or len(text) > TITLE_LIMIT:
+        await turn.say("schedule.title_too_long", limit=TITLE_LIMIT)
+        return
+    _set_title(turn.draft, text)
+    await _next(turn)
+
+
+async def _press_default_title(turn: Turn, args: tuple[str, ...]) -> None:
+    """The default name in the language this step asks for."""
+    _set_title(turn.draft, _default_title(turn, "th" if turn.draft.step == TITLE_TH else "en"))
+    await _next(turn)
+
+
 # --- step: date -------------------------------------------------------------------------------
+
+
+def _headed(turn: Turn, text: str) -> str:
+    """A prompt under the draft's heading (when moving a meeting: which one)."""
+    return f"{turn.draft.heading}\n\n{text}" if turn.draft.heading else text
 
 
 async def _ask_date(turn: Turn) -> Screen:
@@ -430,7 +660,8 @@ async def _ask_date(turn: Turn) -> Screen:
         first_allowed=today,
         last_allowed=_last_day(today),
     )
-    return turn.t("schedule.ask_date", example=_date_example(turn)), _with_cancel(turn, markup)
+    text = _headed(turn, turn.t("schedule.ask_date", example=_date_example(turn)))
+    return text, _with_cancel(turn, markup)
 
 
 async def _press_month(turn: Turn, args: tuple[str, ...]) -> None:
@@ -507,7 +738,7 @@ async def _press_date_again(turn: Turn, args: tuple[str, ...]) -> None:
 
 async def _ask_time(turn: Turn) -> Screen:
     assert turn.draft.day is not None
-    text = turn.t("schedule.ask_time", date=_long_date(turn, turn.draft.day))
+    text = _headed(turn, turn.t("schedule.ask_time", date=_long_date(turn, turn.draft.day)))
     return text, _with_cancel(turn, calendar.time_keyboard(FLOW))
 
 
@@ -541,17 +772,58 @@ async def _type_time(turn: Turn, text: str) -> None:
     await _take_time(turn, start)
 
 
+# --- step: repeat -----------------------------------------------------------------------------
+
+
+def _repeat_choices(draft: ScheduleDraft) -> dict[str, MonthlyRule | None]:
+    assert draft.day is not None and draft.start is not None
+    return repeat_rules(draft.day, draft.start)
+
+
+def _rule(draft: ScheduleDraft) -> MonthlyRule | None:
+    """The chosen rule (None: once)."""
+    return _repeat_choices(draft).get(draft.repeat)
+
+
+async def _ask_repeat(turn: Turn) -> Screen:
+    assert turn.draft.day is not None and turn.draft.start is not None
+    catalogs = services_of(turn.context).catalogs
+    choices = _repeat_choices(turn.draft)
+    first = _starts_at(turn.context, turn.draft.day, turn.draft.start)
+    tz = services_of(turn.context).settings.tz
+    lines = [describe_repeat(catalogs, turn.lang, rule, first, tz) for rule in choices.values()]
+    rows = [
+        [
+            InlineKeyboardButton(
+                repeat_label(catalogs, turn.lang, rule), callback_data=cb.encode(FLOW, "rep", key)
+            )
+        ]
+        for key, rule in choices.items()
+    ]
+    text = turn.t("schedule.ask_repeat", choices=_bullets(lines))
+    return text, InlineKeyboardMarkup([*rows, _cancel_row(turn)])
+
+
+async def _press_repeat(turn: Turn, args: tuple[str, ...]) -> None:
+    """Once, or one of the monthly rules this date offers (nothing else)."""
+    if len(args) != 1 or args[0] not in _repeat_choices(turn.draft):
+        await turn.expired()
+        return
+    turn.draft.repeat = args[0]
+    await _next(turn)
+
+
 # --- steps: place and location ----------------------------------------------------------------
 
 
 async def _ask_place(turn: Turn) -> Screen:
-    text = turn.t("schedule.ask_place", limit=library.PLACE_MAX_LENGTH)
+    text = turn.t("schedule.ask_place", limit=PLACE_LIMIT)
     return text, InlineKeyboardMarkup([_cancel_row(turn)])
 
 
 async def _type_place(turn: Turn, text: str) -> None:
-    if not text or len(text) > library.PLACE_MAX_LENGTH:
-        await turn.say("schedule.place_too_long", limit=library.PLACE_MAX_LENGTH)
+    if not text or len(text) > PLACE_LIMIT:
+        await turn.say("schedule.place_too_long", limit=PLACE_LIMIT)
         return
     turn.draft.place = text
     await _next(turn)
@@ -706,6 +978,15 @@ def _chooser(choices: Sequence[int], attribute: str) -> Pressed:
     return press
 
 
+async def _ask_duration(turn: Turn) -> Screen:
+    row = [
+        _choice(turn.t("schedule.minutes", minutes=m), m == turn.draft.duration_minutes, "dur", m)
+        for m in DURATION_CHOICES
+    ]
+    markup = InlineKeyboardMarkup([row, _cancel_row(turn)])
+    return turn.t("schedule.ask_duration", default=DEFAULT_DURATION), markup
+
+
 # --- step: confirm ----------------------------------------------------------------------------
 
 
@@ -731,6 +1012,50 @@ async def _press_confirm(turn: Turn, args: tuple[str, ...]) -> None:
     await edit(turn.query, done)
 
 
+# --- what every kind shares: the first start, the rule's dates ---------------------------------
+
+
+def _first_start(turn: Turn) -> datetime:
+    """The first occurrence (UTC): the chosen day and time, which the chosen rule (read off that
+    very date) starts on."""
+    draft = turn.draft
+    assert draft.day is not None and draft.start is not None
+    rule = _rule(draft)
+    if rule is None:
+        return _starts_at(turn.context, draft.day, draft.start)
+    zone = services_of(turn.context).settings.timezone
+    return recurrence.first_start(rule, on_or_after=draft.day, timezone=zone)
+
+
+def _when(turn: Turn, moment: datetime) -> Raw:
+    """A moment as the city's local date and time, in the facilitator's language."""
+    services = services_of(turn.context)
+    return Raw(when_text(services.catalogs, turn.lang, moment, services.settings.tz))
+
+
+def _upcoming(turn: Turn) -> list[datetime]:
+    """The starts the draft would give: the one-off's, or the rule's next `UPCOMING_COUNT`."""
+    zone = services_of(turn.context).settings.timezone
+    return upcoming_starts(_rule(turn.draft), _first_start(turn), zone)
+
+
+def _repeat_words(turn: Turn) -> Raw:
+    services = services_of(turn.context)
+    words = describe_repeat(
+        services.catalogs, turn.lang, _rule(turn.draft), _first_start(turn), services.settings.tz
+    )
+    return Raw(words)
+
+
+def _location_words(turn: Turn) -> Raw:
+    given = turn.draft.latitude is not None
+    return Raw(turn.t("schedule.location_given" if given else "schedule.location_none"))
+
+
+async def _always_available(context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    return None
+
+
 # --- the human-library kind -------------------------------------------------------------------
 
 
@@ -752,77 +1077,628 @@ async def _library_summary(turn: Turn) -> str:
     assert draft.day is not None and draft.start is not None
     event = _event_of(turn, draft.slots_per_book)
     titles = {b.id: _title(b, turn.lang) for b in await _schedulable_books(turn.context)}
-    location = "schedule.location_given" if draft.latitude is not None else "schedule.location_none"
-    return turn.t(
+    text = turn.t(
         "schedule.summary",
         date=_long_date(turn, draft.day),
         start=format_time(draft.start, turn.lang),
         end=_ends(turn, event),
+        repeat=_repeat_words(turn),
         place=draft.place,
-        location=Raw(turn.t(location)),
+        location=_location_words(turn),
         books="\n".join(f"• {titles.get(book_id, book_id)}" for book_id in draft.book_ids),
         loan=draft.loan_minutes,
         readers=draft.readers_per_loan,
         slots=draft.slots_per_book,
         times=slot_ranges(turn.context, event),
     )
+    if _rule(draft) is None:
+        return text
+    starts = _upcoming(turn)
+    dates = _bullets([_when(turn, start).html for start in starts])
+    return text + "\n\n" + turn.t("schedule.summary_events", count=len(starts), dates=dates)
 
 
 async def _library_create(turn: Turn) -> str:
+    """One event, or one for each of the rule's next occurrences (all or none are stored).
+
+    A monthly rule is not stored as a series: storage's series are the coffee council's
+    (`storage.council.create_series` makes council meetings), so the library gets its events.
+    """
     draft = turn.draft
     assert draft.day is not None and draft.start is not None
-    starts_at = _starts_at(turn.context, draft.day, draft.start)
-    if starts_at <= clock.now():
+    rule = _rule(draft)
+    first = _first_start(turn)
+    if first <= clock.now():
         raise StepAgain(TIME, "schedule.time_passed_meanwhile")
+    starts = _upcoming(turn)
     try:
         async with services_of(turn.context).db.session() as session:
-            event = await library.create_event(
-                starts_at=starts_at,
-                place_text=draft.place,
-                latitude=draft.latitude,
-                longitude=draft.longitude,
-                loan_minutes=draft.loan_minutes,
-                readers_per_loan=draft.readers_per_loan,
-                slots_per_book=draft.slots_per_book,
-                break_minutes=0,
-                book_ids=draft.book_ids,
-                created_by=turn.person.telegram_user_id,
-                session=session,
-            )
+            events = [
+                await library.create_event(
+                    starts_at=starts_at,
+                    place_text=draft.place,
+                    latitude=draft.latitude,
+                    longitude=draft.longitude,
+                    loan_minutes=draft.loan_minutes,
+                    readers_per_loan=draft.readers_per_loan,
+                    slots_per_book=draft.slots_per_book,
+                    break_minutes=0,
+                    book_ids=draft.book_ids,
+                    created_by=turn.person.telegram_user_id,
+                    session=session,
+                )
+                for starts_at in starts
+            ]
     except (UnknownBook, BookRetired) as error:
         raise StepAgain(BOOKS, "schedule.book_gone") from error
     except ValueError as error:  # the start passed between the check and the write
         raise StepAgain(TIME, "schedule.time_passed_meanwhile") from error
-    logger.info("library event %s scheduled", event.id)
-    return turn.t("schedule.done", id=event.id, date=_long_date(turn, draft.day))
+    logger.info("library events %s scheduled", [event.id for event in events])
+    if rule is None:
+        return turn.t("schedule.done", id=events[0].id, date=_long_date(turn, draft.day))
+    lines = [
+        turn.t("schedule.done_event_line", id=event.id, when=_when(turn, event.starts_at))
+        for event in events
+    ]
+    return turn.t(
+        "schedule.done_monthly",
+        count=len(events),
+        repeat=_repeat_words(turn),
+        events=_bullets(lines),
+    )
+
+
+# --- the coffee-council kind ------------------------------------------------------------------
+
+
+async def _council_summary(turn: Turn) -> str:
+    draft = turn.draft
+    assert draft.start is not None
+    first = _first_start(turn)
+    end = first + timedelta(minutes=draft.duration_minutes)
+    return turn.t(
+        "schedule.council_summary",
+        title_th=draft.title_th,
+        title_en=draft.title_en,
+        repeat=_repeat_words(turn),
+        start=format_time(draft.start, turn.lang),
+        end=format_time(_local_time(turn.context, end), turn.lang),
+        minutes=draft.duration_minutes,
+        place=draft.place,
+        location=_location_words(turn),
+        dates=_bullets([_when(turn, start).html for start in _upcoming(turn)]),
+    )
+
+
+async def _council_create(turn: Turn) -> str:
+    draft = turn.draft
+    first = _first_start(turn)
+    if first <= clock.now():
+        raise StepAgain(TIME, "schedule.time_passed_meanwhile")
+    services = services_of(turn.context)
+    try:
+        async with services.db.session() as session:
+            series = await council.create_series(
+                title={"th": draft.title_th, "en": draft.title_en},
+                place_text=draft.place,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                rule=_rule(draft),
+                first_start=first,
+                timezone=services.settings.timezone,
+                duration_minutes=draft.duration_minutes,
+                created_by=turn.person.telegram_user_id,
+                session=session,
+            )
+    except ValueError as error:  # the start passed between the check and the write
+        raise StepAgain(TIME, "schedule.time_passed_meanwhile") from error
+    logger.info("council series %s scheduled", series.id)
+    return turn.t(
+        "schedule.council_done",
+        id=series.id,
+        repeat=_repeat_words(turn),
+        when=_when(turn, series.first_start),
+    )
+
+
+# --- moving one meeting of a council (a hidden kind, started from /councils) ------------------
+
+
+async def _move_summary(turn: Turn) -> str:
+    assert turn.draft.day is not None and turn.draft.start is not None
+    new_start = _starts_at(turn.context, turn.draft.day, turn.draft.start)
+    return _headed(turn, turn.t("schedule.move_summary", when=_when(turn, new_start)))
+
+
+async def _move_create(turn: Turn) -> str:
+    """Move the occurrence; everyone who said yes or maybe is told in their language."""
+    draft = turn.draft
+    assert draft.day is not None and draft.start is not None
+    assert draft.series_id is not None and draft.original_start is not None
+    new_start = _starts_at(turn.context, draft.day, draft.start)
+    if new_start <= clock.now():
+        raise StepAgain(TIME, "schedule.time_passed_meanwhile")
+    series = await _managed_series(turn.context, turn.person, draft.series_id)
+    if series is None:
+        return turn.t("schedule.council_gone")
+    try:
+        async with services_of(turn.context).db.session() as session:
+            change = await council.move_occurrence(
+                series.id,
+                draft.original_start,
+                new_start,
+                by=turn.person.telegram_user_id,
+                session=session,
+            )
+    except UnknownSeries:
+        return turn.t("schedule.council_gone")
+    except CouncilRefused as refusal:
+        return turn.t(_refusal_key(refusal))
+    except ValueError as error:  # the new start passed between the check and the write
+        raise StepAgain(TIME, "schedule.time_passed_meanwhile") from error
+    told = await _tell_change(turn.context, turn.person.telegram_user_id, series, change)
+    logger.info("council series %s: an occurrence moved, %d told", series.id, told)
+    return turn.t("schedule.move_done", when=_when(turn, new_start), count=told)
+
+
+def _refusal_key(refusal: CouncilRefused) -> str:
+    """Why storage would not move or cancel the occurrence, in words."""
+    known = {"cancelled", "past", "not_an_occurrence"}
+    return (
+        f"schedule.refused.{refusal.reason}" if refusal.reason in known else "schedule.council_gone"
+    )
+
+
+async def _tell_change(
+    context: ContextTypes.DEFAULT_TYPE,
+    by: int,
+    series: council.SeriesView,
+    change: council.MeetingChange,
+) -> int:
+    """Queue the news of a moved or cancelled meeting for everyone who said yes or maybe, each
+    in their language with dates in their language, once; return how many people."""
+    if not change.changed or not change.people:
+        return 0
+    services = services_of(context)
+    catalogs = services.catalogs
+    tz = ZoneInfo(series.timezone)
+    place = change.meeting.place_text if change.meeting is not None else series.place_text
+
+    def notice(lang: str) -> str:
+        title = _title_in(series.title, lang)
+        before = Raw(when_text(catalogs, lang, change.previous_start, tz))
+        if change.starts_at is None:
+            key = "schedule.council_cancelled_notice"
+            return catalogs.text(lang, key, title=title, when=before, place=place)
+        after = Raw(when_text(catalogs, lang, change.starts_at, tz))
+        key = "schedule.council_moved_notice"
+        return catalogs.text(lang, key, title=title, old=before, new=after, place=place)
+
+    original = int(change.original_start.timestamp())
+    if change.starts_at is None:  # an occurrence is cancelled once: this purpose is unique
+        purpose = f"council-cancel:{series.id}:{original}"
+    else:  # it may move more than once (even back and forth): the moment of the move tells
+        moved_to, moved_at = int(change.starts_at.timestamp()), int(clock.now().timestamp())
+        purpose = f"council-move:{series.id}:{original}:{moved_to}:{moved_at}"
+    recipients = [
+        deliveries.citizen_recipient(person.telegram_user_id, person.language)
+        for person in change.people
+    ]
+    async with services.db.session() as session:
+        await deliveries.enqueue(
+            purpose,
+            DELIVERY_KIND,
+            {language: notice(language) for language in LANGUAGES},
+            recipients,
+            created_by=actor_for(by),
+            audience=f"council-series:{series.id}",
+            session=session,
+        )
+    if services.dispatcher is not None:
+        services.dispatcher.wake()
+    return len({person.telegram_user_id for person in change.people})
 
 
 LIBRARY: Final = Kind(
     key="library",
     label_key="schedule.kind_library",
-    steps=(DATE, TIME, PLACE, LOCATION, BOOKS, LOAN, READERS, SLOTS, CONFIRM),
+    steps=(DATE, TIME, REPEAT, PLACE, LOCATION, BOOKS, LOAN, READERS, SLOTS, CONFIRM),
     unavailable=_library_unavailable,
     summary=_library_summary,
     create=_library_create,
 )
-# The kinds offered on the first step, in this order. The coffee council adds its own here.
-KINDS: tuple[Kind, ...] = (LIBRARY,)
+COUNCIL: Final = Kind(
+    key="council",
+    label_key="schedule.kind_council",
+    steps=(TITLE_TH, TITLE_EN, DATE, TIME, REPEAT, PLACE, LOCATION, DURATION, CONFIRM),
+    unavailable=_always_available,
+    summary=_council_summary,
+    create=_council_create,
+)
+# The kinds offered on the first step, in this order.
+KINDS: tuple[Kind, ...] = (LIBRARY, COUNCIL)
+# Not offered on the first step: /councils starts it for one occurrence ("kind:move" expires).
+MOVE: Final = Kind(
+    key="move",
+    label_key="schedule.kind_move",
+    steps=(DATE, TIME, CONFIRM),
+    unavailable=_always_available,
+    summary=_move_summary,
+    create=_move_create,
+)
+
+
+# --- /councils: a facilitator's councils; one meeting moved or cancelled ----------------------
+
+
+@dataclass(frozen=True)
+class CouncilPress:
+    """One press of a /councils button: who pressed it and the data's arguments."""
+
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    person: Person
+    args: tuple[str, ...]
+
+    @property
+    def lang(self) -> str:
+        """The presser's language."""
+        return self.person.language
+
+    @property
+    def query(self) -> CallbackQuery:
+        """The pressed button."""
+        assert self.update.callback_query is not None
+        return self.update.callback_query
+
+    def t(self, key: str, /, **values: object) -> str:
+        """Catalog text in the presser's language."""
+        return t(self.context, self.lang, key, **values)
+
+    def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
+        """A /councils button labelled with catalog text."""
+        data = cb.encode(COUNCILS_FLOW, action, *args)
+        return InlineKeyboardButton(self.t(key), callback_data=data)
+
+    def ids(self, count: int) -> list[int] | None:
+        """Exactly `count` integer arguments, or None (forged data)."""
+        if len(self.args) != count or not all(a.isdigit() and len(a) <= 12 for a in self.args):
+            return None
+        return [int(a) for a in self.args]
+
+    def when(self, moment: datetime, series: council.SeriesView) -> Raw:
+        """A moment as the series' local date and time, in the presser's language."""
+        catalogs = services_of(self.context).catalogs
+        return Raw(when_text(catalogs, self.lang, moment, ZoneInfo(series.timezone)))
+
+    async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Answer the press and show `text` in place of the pressed message."""
+        await self.query.answer()
+        await edit(self.query, text, markup)
+
+    async def expired(self) -> None:
+        """Answer a forged or stale press; nothing changes."""
+        await answer_expired(self.query, self.context, self.lang)
+
+
+CouncilAction = Callable[[CouncilPress], Awaitable[None]]
+MAX_COUNCILS: Final = 12  # listed at most, so the list fits in one message
+
+
+def _title_in(titles: Mapping[str, str], lang: str) -> str:
+    return titles.get(lang) or next(iter(titles.values()), "")
+
+
+def _may_manage(person: Person, series: council.SeriesView) -> bool:
+    """A series' own facilitators manage it; an admin manages every one."""
+    return person.telegram_user_id in series.facilitator_ids or person.role is Role.admin
+
+
+async def _managed_series(
+    context: ContextTypes.DEFAULT_TYPE, person: Person, series_id: int | None
+) -> council.SeriesView | None:
+    """The council series, if it is not cancelled and this person may manage it."""
+    if series_id is None:
+        return None
+    async with services_of(context).db.session(readonly=True) as session:
+        series = await council.get_series(series_id, session=session)
+    if series is None or series.cancelled or series.kind != "council":
+        return None
+    return series if _may_manage(person, series) else None
+
+
+async def _occurrences_ahead(
+    context: ContextTypes.DEFAULT_TYPE, series_id: int
+) -> list[recurrence.Occurrence]:
+    """The series' occurrences from now on (cancelled ones too), soonest first."""
+    now = clock.now()
+    async with services_of(context).db.session(readonly=True) as session:
+        return await council.occurrences(
+            series_id, start=now, end=now + HORIZON, include_cancelled=True, session=session
+        )
+
+
+def _next_few(found: Sequence[recurrence.Occurrence]) -> list[recurrence.Occurrence]:
+    """The next `UPCOMING_COUNT` meetings that take place, and the cancelled ones among them."""
+    shown: list[recurrence.Occurrence] = []
+    taking_place = 0
+    for occurrence in found:
+        if taking_place == UPCOMING_COUNT:
+            break
+        shown.append(occurrence)
+        taking_place += not occurrence.cancelled
+    return shown
+
+
+@requires(Role.facilitator)
+async def _on_councils(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
+    """The coffee councils this person facilitates (an admin: all), with their next meeting."""
+    text, markup = await _councils_screen(context, person)
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def _councils_screen(
+    context: ContextTypes.DEFAULT_TYPE, person: Person
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    lang = person.language
+    catalogs = services_of(context).catalogs
+    async with services_of(context).db.session(readonly=True) as session:
+        every = await council.list_series(session=session)
+    lines: list[str] = []
+    rows: list[list[InlineKeyboardButton]] = []
+    for series in (s for s in every if _may_manage(person, s)):
+        ahead = [o for o in await _occurrences_ahead(context, series.id) if not o.cancelled]
+        if not ahead:  # a one-off that is over or cancelled: nothing left to change
+            continue
+        number = len(rows) + 1
+        title = _title_in(series.title, lang)
+        tz = ZoneInfo(series.timezone)
+        lines.append(
+            t(
+                context,
+                lang,
+                "schedule.councils_line",
+                number=number,
+                title=title,
+                repeat=Raw(describe_repeat(catalogs, lang, series.rule, ahead[0].starts_at, tz)),
+                next=Raw(when_text(catalogs, lang, ahead[0].starts_at, tz)),
+            )
+        )
+        label = _short(f"{number}. {title}")
+        rows.append(
+            [InlineKeyboardButton(label, callback_data=cb.encode(COUNCILS_FLOW, "ser", series.id))]
+        )
+        if len(rows) == MAX_COUNCILS:
+            break
+    if not rows:
+        return t(context, lang, "schedule.councils_none"), None
+    text = t(context, lang, "schedule.councils_list", councils=Raw("\n\n".join(lines)))
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def _show_list(press: CouncilPress) -> None:
+    """Back to the list of councils."""
+    text, markup = await _councils_screen(press.context, press.person)
+    await press.show(text, markup)
+
+
+async def _show_series(press: CouncilPress) -> None:
+    """A council: its rule, place and next meetings; a button per meeting to change it."""
+    ids = press.ids(1)
+    series = await _managed_series(press.context, press.person, ids[0] if ids else None)
+    if series is None:
+        await press.expired()
+        return
+    catalogs = services_of(press.context).catalogs
+    tz = ZoneInfo(series.timezone)
+    shown = _next_few(await _occurrences_ahead(press.context, series.id))
+    # A one-off is described by when it takes place now (it may have been moved).
+    first = next((o.starts_at for o in shown if not o.cancelled), series.first_start)
+    lines = []
+    rows = []
+    for occurrence in shown:
+        when = press.when(occurrence.starts_at, series)
+        if occurrence.cancelled:
+            lines.append(press.t("schedule.occurrence_cancelled", when=when))
+            continue
+        if occurrence.moved:
+            original = press.when(occurrence.original_start, series)
+            lines.append(press.t("schedule.occurrence_moved", when=when, original=original))
+        else:
+            lines.append(when.html)
+        label = format_datetime(occurrence.starts_at, press.lang, tz)
+        data = cb.encode(COUNCILS_FLOW, "occ", series.id, _epoch(occurrence.original_start))
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
+    rows.append([press.button("schedule.button_all_councils", "list")])
+    text = press.t(
+        "schedule.series_card",
+        id=series.id,
+        title=_title_in(series.title, press.lang),
+        repeat=Raw(describe_repeat(catalogs, press.lang, series.rule, first, tz)),
+        place=series.place_text,
+        minutes=series.duration_minutes,
+        meetings=_bullets(lines),
+    )
+    await press.show(text, InlineKeyboardMarkup(rows))
+
+
+def _epoch(moment: datetime) -> int:
+    """An occurrence in button data: where the rule put it, in seconds since 1970 (UTC)."""
+    return int(moment.timestamp())
+
+
+async def _occurrence(
+    press: CouncilPress,
+) -> tuple[council.SeriesView, recurrence.Occurrence] | None:
+    """The series and the upcoming, not cancelled occurrence the data (series id, original
+    start) names, if the presser manages the series."""
+    ids = press.ids(2)
+    if ids is None:
+        return None
+    series = await _managed_series(press.context, press.person, ids[0])
+    if series is None:
+        return None
+    found = await _occurrences_ahead(press.context, series.id)
+    occurrence = next(
+        (o for o in found if not o.cancelled and _epoch(o.original_start) == ids[1]), None
+    )
+    return None if occurrence is None else (series, occurrence)
+
+
+async def _show_occurrence(press: CouncilPress) -> None:
+    """One meeting: move it or cancel it."""
+    found = await _occurrence(press)
+    if found is None:
+        await press.expired()
+        return
+    series, occurrence = found
+    epoch = _epoch(occurrence.original_start)
+    moved = (
+        press.t("schedule.occurrence_was", original=press.when(occurrence.original_start, series))
+        if occurrence.moved
+        else ""
+    )
+    text = press.t(
+        "schedule.occurrence_card",
+        title=_title_in(series.title, press.lang),
+        when=press.when(occurrence.starts_at, series),
+        moved=Raw(moved),
+        place=series.place_text,
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [press.button("schedule.button_move", "mv", series.id, epoch)],
+            [press.button("schedule.button_cancel_meeting", "cx", series.id, epoch)],
+            [press.button("schedule.button_back", "ser", series.id)],
+        ]
+    )
+    await press.show(text, markup)
+
+
+async def _start_move(press: CouncilPress) -> None:
+    """Move: the wizard's date and time steps, then a confirmation (`MOVE`)."""
+    found = await _occurrence(press)
+    message = press.query.message
+    if found is None or message is None:
+        await press.expired()
+        return
+    series, occurrence = found
+    heading = press.t(
+        "schedule.move_heading",
+        title=_title_in(series.title, press.lang),
+        when=press.when(occurrence.starts_at, series),
+    )
+    draft = ScheduleDraft(
+        kind=MOVE.key,
+        step=MOVE.steps[0],
+        message_id=message.message_id,
+        series_id=series.id,
+        original_start=occurrence.original_start,
+        heading=heading,
+    )
+    _keep_draft(press.context, draft)
+    await press.query.answer()
+    await _show(Turn(press.update, press.context, press.person, draft))
+
+
+async def _ask_cancel(press: CouncilPress) -> None:
+    """Make sure: everyone who said yes or maybe will be told."""
+    found = await _occurrence(press)
+    if found is None:
+        await press.expired()
+        return
+    series, occurrence = found
+    epoch = _epoch(occurrence.original_start)
+    text = press.t(
+        "schedule.cancel_confirm",
+        title=_title_in(series.title, press.lang),
+        when=press.when(occurrence.starts_at, series),
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [press.button("schedule.button_yes_cancel", "cxy", series.id, epoch)],
+            [press.button("schedule.button_back", "occ", series.id, epoch)],
+        ]
+    )
+    await press.show(text, markup)
+
+
+async def _cancel(press: CouncilPress) -> None:
+    """Cancel the one meeting; everyone who said yes or maybe is told in their language."""
+    found = await _occurrence(press)
+    if found is None:
+        await press.expired()
+        return
+    series, occurrence = found
+    back = InlineKeyboardMarkup([[press.button("schedule.button_back", "ser", series.id)]])
+    try:
+        async with services_of(press.context).db.session() as session:
+            change = await council.cancel_occurrence(
+                series.id,
+                occurrence.original_start,
+                by=press.person.telegram_user_id,
+                session=session,
+            )
+    except UnknownSeries:
+        await press.show(press.t("schedule.council_gone"), None)
+        return
+    except CouncilRefused as refusal:
+        await press.show(press.t(_refusal_key(refusal)), back)
+        return
+    told = await _tell_change(press.context, press.person.telegram_user_id, series, change)
+    logger.info("council series %s: an occurrence cancelled, %d told", series.id, told)
+    when = press.when(occurrence.starts_at, series)
+    await press.show(press.t("schedule.cancel_done", when=when, count=told), back)
+
+
+@requires(Role.facilitator)
+async def _on_councils_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person
+) -> None:
+    """Every /councils button; whatever the data names is re-checked against the database."""
+    query = update.callback_query
+    if query is None:
+        return
+    data = cb.decode(query.data)
+    action = _COUNCIL_ACTIONS.get(data.action) if data is not None else None
+    if data is None or action is None:
+        await answer_expired(query, context, person.language)
+        return
+    await action(CouncilPress(update, context, person, data.args))
+
+
+_COUNCIL_ACTIONS: dict[str, CouncilAction] = {
+    "list": _show_list,
+    "ser": _show_series,
+    "occ": _show_occurrence,
+    "mv": _start_move,
+    "cx": _ask_cancel,
+    "cxy": _cancel,
+}
 
 _PROMPTS: dict[str, Prompt] = {
     KIND: _ask_kind,
+    TITLE_TH: _title_prompt("th"),
+    TITLE_EN: _title_prompt("en"),
     DATE: _ask_date,
     DATE_OK: _ask_date_ok,
     TIME: _ask_time,
+    REPEAT: _ask_repeat,
     PLACE: _ask_place,
     LOCATION: _ask_location,
     BOOKS: _ask_books,
     LOAN: _ask_loan,
     READERS: _ask_readers,
     SLOTS: _ask_slots,
+    DURATION: _ask_duration,
     CONFIRM: _ask_confirm,
 }
 # The steps that take typed text (at the location step: to say how to send a location).
 _TYPED: dict[str, Typed] = {
+    TITLE_TH: _type_title,
+    TITLE_EN: _type_title,
     DATE: _type_date,
     DATE_OK: _type_date,
     TIME: _type_time,
@@ -833,16 +1709,19 @@ _TYPED: dict[str, Typed] = {
 _ACTIONS: dict[str, tuple[frozenset[str], Pressed]] = {
     "stop": (frozenset(), _press_stop),
     "kind": (frozenset({KIND}), _press_kind),
+    "deft": (frozenset({TITLE_TH, TITLE_EN}), _press_default_title),
     calendar.MONTH: (frozenset({DATE}), _press_month),
     calendar.DAY: (frozenset({DATE}), _press_day),
     "dok": (frozenset({DATE_OK}), _press_date_ok),
     "dre": (frozenset({DATE_OK}), _press_date_again),
     calendar.TIME: (frozenset({TIME}), _press_time),
+    "rep": (frozenset({REPEAT}), _press_repeat),
     "skip": (frozenset({LOCATION}), _press_skip),
     "book": (frozenset({BOOKS}), _press_book),
     "bdone": (frozenset({BOOKS}), _press_books_done),
     "loan": (frozenset({LOAN}), _chooser(LOAN_CHOICES, "loan_minutes")),
     "rdr": (frozenset({READERS}), _chooser(READER_CHOICES, "readers_per_loan")),
     "slots": (frozenset({SLOTS}), _chooser(SLOT_CHOICES, "slots_per_book")),
+    "dur": (frozenset({DURATION}), _chooser(DURATION_CHOICES, "duration_minutes")),
     "ok": (frozenset({CONFIRM}), _press_confirm),
 }
