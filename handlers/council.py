@@ -45,6 +45,7 @@ from bot.ics import IcsEvent, calendar_file
 from bot.language_detection import detect_language
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
+from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.people import Person, load_person
 from handlers.replies import answer_expired, edit, reply, t
@@ -60,6 +61,7 @@ from storage.errors import (
 )
 
 FLOW: Final = "cncl"
+GATE: Final = ConsentGate(Purpose.coffee_council, "council", FLOW)
 DEEP_LINK: Final = "council"  # t.me/<bot>?start=council opens /council
 # Only people who just pressed "Suggest a topic" match (see _AwaitingSuggestion), so this
 # early group takes their topic before the waiting text steps of older wizards.
@@ -139,32 +141,10 @@ async def _on_deep_link(
 
 
 async def _open(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
-    chat_id = person.telegram_user_id
-    lang = person.language
-    if not person.registered:
-        await context.bot.send_message(chat_id, t(context, lang, "council.unregistered"))
-        return
-    if not await _consents(context, person):
-        await _ask_consent(context, person)
+    if not await GATE.admit(context, person):
         return
     text, markup = await _next_page(context, person)
-    await context.bot.send_message(chat_id, text, reply_markup=markup)
-
-
-async def _consents(context: ContextTypes.DEFAULT_TYPE, person: Person) -> bool:
-    async with services_of(context).db.session(readonly=True) as session:
-        return await citizens.has_consent(
-            person.telegram_user_id, Purpose.coffee_council, session=session
-        )
-
-
-async def _ask_consent(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
-    markup = InlineKeyboardMarkup([[_button(context, person.language, "consent", "consent")]])
-    await context.bot.send_message(
-        person.telegram_user_id,
-        t(context, person.language, "council.ask_consent"),
-        reply_markup=markup,
-    )
+    await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -182,9 +162,9 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await answer_expired(query, context, person.language)
         return
     action, for_consenting = found
-    if for_consenting and not await _consents(context, person):  # withdrawn since sent
+    if for_consenting and not await GATE.consents(context, person):  # withdrawn since sent
         await query.answer()
-        await _ask_consent(context, person)
+        await GATE.ask(context, person)
         return
     await action(update, context, person, data.args)
 
@@ -459,7 +439,7 @@ async def _rsvp(
         return
     except ConsentRequired:
         await query.answer()
-        await _ask_consent(context, person)
+        await GATE.ask(context, person)
         return
     except (UnknownMeeting, NotRegistered, UnsupportedLanguage):
         await answer_expired(query, context, lang)
@@ -611,7 +591,7 @@ async def _on_topic_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await context.bot.send_message(user.id, _refusal_text(context, lang, refusal.reason))
         raise ApplicationHandlerStop from None
     except ConsentRequired:
-        await _ask_consent(context, person)
+        await GATE.ask(context, person)
         raise ApplicationHandlerStop from None
     except NotRegistered:
         await reply(update, context, lang, "council.unregistered")

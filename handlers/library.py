@@ -59,6 +59,7 @@ from bot.ics import IcsEvent, calendar_file
 from bot.language_detection import detect_language
 from bot.services import AnyApplication, Services, services_of
 from handlers import callback_data as cb
+from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
@@ -80,6 +81,7 @@ from storage.library import BookAtEvent, EventView, Promotion, Reservation
 logger = logging.getLogger(__name__)
 
 FLOW: Final = "lib"
+GATE: Final = ConsentGate(Purpose.human_library, "library", FLOW)
 DEEP_LINK: Final = "library"  # t.me/<bot>?start=library opens /library
 # A vote on a rating poll is ours before handlers.needs (group 0) logs it as unknown.
 POLL_ANSWER_GROUP: Final = -1
@@ -173,32 +175,10 @@ async def _on_deep_link(
 
 
 async def _open(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
-    chat_id = person.telegram_user_id
-    lang = person.language
-    if not person.registered:
-        await context.bot.send_message(chat_id, t(context, lang, "library.unregistered"))
-        return
-    if not await _consents(context, person):
-        await _ask_consent(context, person)
+    if not await GATE.admit(context, person):
         return
     text, markup = await _events_page(context, person)
-    await context.bot.send_message(chat_id, text, reply_markup=markup)
-
-
-async def _consents(context: ContextTypes.DEFAULT_TYPE, person: Person) -> bool:
-    async with services_of(context).db.session(readonly=True) as session:
-        return await citizens.has_consent(
-            person.telegram_user_id, Purpose.human_library, session=session
-        )
-
-
-async def _ask_consent(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
-    markup = InlineKeyboardMarkup([[_button(context, person.language, "consent", "consent")]])
-    await context.bot.send_message(
-        person.telegram_user_id,
-        t(context, person.language, "library.ask_consent"),
-        reply_markup=markup,
-    )
+    await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -220,9 +200,9 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         if not person.registered:
             await answer_expired(query, context, person.language)
             return
-        if not await _consents(context, person):  # withdrawn since the button was sent
+        if not await GATE.consents(context, person):  # withdrawn since the button was sent
             await query.answer()
-            await _ask_consent(context, person)
+            await GATE.ask(context, person)
             return
     await action(update, context, person, data.args)
 
@@ -562,7 +542,7 @@ async def _reserve(
         return
     except ConsentRequired:
         await query.answer()
-        await _ask_consent(context, person)
+        await GATE.ask(context, person)
         return
     except (UnknownLibraryEvent, UnknownBook, NotRegistered):
         await answer_expired(query, context, lang)
