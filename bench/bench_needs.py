@@ -1,9 +1,9 @@
 """Survey answers per second: the real bot against a bare python-telegram-bot handler.
 
     python -m bench.bench_needs [--store 2000] [--mid 1000] [--concurrency 256] [--check]
-                                [--repeat 3] [--repeat-mid 1] [--phases a,b0,b50]
+                                [--repeat 3] [--repeat-mid 1] [--phases a,b0,b50] [--inline]
 
-Two workloads, each measured in this run against its own baseline:
+Two workloads, each measured in this run against its own baselines:
 
 (a) store only: N registered, consenting citizens have each answered the survey's first
     question; each now changes that vote (another option). The bot stores the change through
@@ -15,24 +15,30 @@ Two workloads, each measured in this run against its own baseline:
     with the emulator answering at once and with 50 ms added to every Bot API call.
     Targets: ≥ 0.5 of the baseline, and ≥ 300 answers/s at 50 ms.
 
-The bot is the real Application (`LiveBot`) polling an `EmulatorServer` over HTTP on
-127.0.0.1, on a SQLite file; the baseline polls its own `EmulatorServer` the same way. Both
-use the same settings: `PerSenderUpdateProcessor(concurrent_updates)` and
+The bot is the real Application (`bench.live.BenchBot`, as `LiveBot` starts it) polling an
+`EmulatorServer` over HTTP on 127.0.0.1, on a SQLite file; each baseline polls its own
+`EmulatorServer` the same way. The emulator runs in a child process by default, as Telegram
+runs on other machines (`bench.needs_emulator`); `--inline` runs it in this process, on the
+bot's event loop. There are two baselines: the bare app with PTB's default `HTTPXRequest`
+("a bare PTB handler": the target ratio is against it), and the same bare app with the
+bot's HTTP client, `bot.http_request.AiohttpRequest` (shown, no target). All use the same
+settings: `PerSenderUpdateProcessor(concurrent_updates)` and
 `interactive_rate_limiter(settings)` with a rate far above what is reached; the emulator's
 rate limits are off. Every vote (a `poll_answer` and a `poll` update, as Telegram sends
 them) is queued while the bot does not poll; the clock runs from the moment polling starts
-to `settle()` (everything fetched and handled). Setup is not measured: the first polls are
-sent with the same `send_poll` call, through PTB's in-process request (no sockets), and
-recorded in bulk, as `/needs` would have left them.
+until everything is fetched, confirmed and handled (what `LiveBot.settle()` waits for).
+Setup is not measured: the first polls are sent with the same `send_poll` call, through
+PTB's in-process request inside the emulator's process (no sockets), and recorded in bulk,
+as `/needs` would have left them.
 
 Each side of (a) runs `--repeat` times (another changed vote each time), each side of (b)
-`--repeat-mid` times (fresh citizens each time), and the best run of the bot and of the
+`--repeat-mid` times (fresh citizens each time), and the best run of the bot and of each
 baseline are compared: other processes on the machine only ever slow a run down. Each phase
-has its own bot, emulator and database. After each run the results are checked: every vote
-stored with its option, nothing sent in (a), exactly one new poll (the second question) per
-citizen in (b), no Bot API call refused and no error logged. `--check` exits with status 1
-when a target or a check fails; `--profile a|b0|b50` prints a cProfile of the bot's measured
-runs of that phase. See bench/README.md.
+and side has its own emulator (and the bot its own database). After each run the results are
+checked: every vote stored with its option, nothing sent in (a), exactly one new poll (the
+second question) per citizen in (b), no Bot API call refused and no error logged (in either
+process). `--check` exits with status 1 when a target or a check fails; `--profile a|b0|b50`
+prints a cProfile of the bot's measured runs of that phase. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -47,24 +53,30 @@ import pstats
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot, PollAnswerHandler
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, PollAnswerHandler
 
-from bench.common import INSERT_CHUNK, language_of, register_citizens
+from bench.common import INSERT_CHUNK, ErrorLog, language_of, register_citizens
+from bench.live import BenchBot
+from bench.needs_emulator import (
+    DEFAULTS,
+    EmulatorHandle,
+    FirstPoll,
+    Question,
+    make_emulator,
+    send_question,
+)
 from bot.app import interactive_rate_limiter
-from bot.emulator.emulator import Emulator
-from bot.emulator.harness import IN_PROCESS_URL, LiveBot, sqlite_url
-from bot.emulator.inprocess import InProcessRequest
-from bot.emulator.model import EmuMessage, EmuUser
-from bot.emulator.server import EmulatorServer
+from bot.emulator.harness import sqlite_url
+from bot.http_request import AiohttpRequest
 from bot.i18n.catalog import catalogs
 from bot.services import AnyApplication, services_from_app
 from bot.settings import Settings, load_settings
@@ -85,9 +97,7 @@ STORE_MIN_RATE = 1_000.0
 MID_MIN_RATE_AT_50MS = 300.0
 MIN_RATIO = 0.5
 PHASES = ("a", "b0", "b50")
-DEFAULTS = Defaults(  # as build_application: the same parameters on every call
-    parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
-)
+PTB, SAME_HTTP = "ptb", "aiohttp"  # the baselines' HTTP clients: PTB's default, the bot's
 
 
 @dataclass(frozen=True)
@@ -102,25 +112,17 @@ class Options:
     check: bool
     profile: str | None
     phases: tuple[str, ...] = PHASES
-
-
-@dataclass(frozen=True)
-class Question:
-    """What a poll of one survey question shows, per language (as `/needs` words it)."""
-
-    id: int
-    keys: tuple[str, ...]
-    multiple: bool
-    text: dict[str, str]
-    labels: dict[str, list[str]]
+    inline: bool = False
 
 
 @dataclass
 class Run:
-    """One measured run: answers handled, seconds, and what went wrong."""
+    """One measured run: answers handled, seconds, this process's CPU seconds meanwhile (all
+    its threads: the app, SQLite's, and with --inline the emulator), and what went wrong."""
 
     answers: int
     seconds: float
+    cpu: float
     batches: int | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -129,60 +131,44 @@ class Run:
         return self.answers / self.seconds
 
 
+def best(runs: Sequence[Run]) -> Run:
+    return max(runs, key=lambda run: run.rate)
+
+
 @dataclass
 class Result:
-    """One row of the table: the bot's runs against the baseline's."""
+    """One row of the table: the bot's runs against the two baselines'."""
 
     label: str
     phase: str
     bot: list[Run]
-    baseline: list[Run]
+    baseline: list[Run]  # the bare app on PTB's default HTTPXRequest: the target ratio
+    same_http: list[Run]  # the bare app on the bot's AiohttpRequest: shown, no target
     min_rate: float | None
     targets: str
 
     @property
-    def best_bot(self) -> Run:
-        return max(self.bot, key=lambda run: run.rate)
-
-    @property
-    def best_baseline(self) -> Run:
-        return max(self.baseline, key=lambda run: run.rate)
-
-    @property
     def ratio(self) -> float:
-        return self.best_bot.rate / self.best_baseline.rate
+        return best(self.bot).rate / best(self.baseline).rate
+
+    @property
+    def ratio_same_http(self) -> float:
+        return best(self.bot).rate / best(self.same_http).rate
 
     @property
     def problems(self) -> list[str]:
-        return [p for run in self.bot + self.baseline for p in run.problems]
+        return [p for run in self.bot + self.baseline + self.same_http for p in run.problems]
 
     @property
     def passed(self) -> bool:
-        rate_ok = self.min_rate is None or self.best_bot.rate >= self.min_rate
+        rate_ok = self.min_rate is None or best(self.bot).rate >= self.min_rate
         return rate_ok and self.ratio >= MIN_RATIO and not self.problems
 
 
 # ---------------------------------------------------------------------- shared pieces
 
 
-class ErrorLog(logging.Handler):
-    """Keeps what is logged at ERROR or above (a handler that failed, for instance)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        detail = f": {record.exc_info[1]!r}"[:160] if record.exc_info else ""
-        self.messages.append(f"{record.name}: {record.getMessage()}{detail}")
-
-    def problems(self) -> list[str]:
-        if not self.messages:
-            return []
-        return [f"{len(self.messages)} errors logged, e.g. {self.messages[0]}"]
-
-
-ERRORS = ErrorLog()
+ERRORS = ErrorLog()  # what this process logs at ERROR (the child keeps its own)
 
 
 def overrides(options: Options) -> dict[str, Any]:
@@ -193,17 +179,6 @@ def overrides(options: Options) -> dict[str, Any]:
         "concurrent_updates": options.concurrency,
         "log_level": "WARNING",
     }
-
-
-def add_people(emulator: Emulator, user_ids: range) -> dict[int, EmuUser]:
-    """The citizens as emulator users who have started the bot."""
-    people: dict[int, EmuUser] = {}
-    for user_id in user_ids:
-        people[user_id] = emulator.add_user(
-            user_id, f"U{user_id}", language_code=language_of(user_id)
-        )
-        emulator.chats[user_id].started = True
-    return people
 
 
 async def start_polling(app: AnyApplication) -> None:
@@ -221,92 +196,44 @@ async def stop_polling(app: AnyApplication) -> None:
 
 
 async def measured(
-    app: AnyApplication, emulator: Emulator, latency: float, profiler: cProfile.Profile | None
-) -> float:
+    app: AnyApplication,
+    emulator: EmulatorHandle,
+    latency: float,
+    profiler: cProfile.Profile | None,
+) -> tuple[float, float]:
     """Seconds from starting to poll (votes already queued) until everything is handled, as
-    `LiveBot.settle` waits: every update fetched, confirmed and handled. Polling stops after."""
+    `LiveBot.settle` waits: every update fetched, confirmed and handled; and this process's
+    CPU seconds meanwhile. Polling stops after."""
     ERRORS.messages.clear()
-    emulator.faults.latency = latency
+    await emulator.set_latency(latency)
     if profiler is not None:
         profiler.enable()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await start_polling(app)
     await emulator.wait_confirmed(SETTLE_TIMEOUT)
     await app.update_queue.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if profiler is not None:
         profiler.disable()
-    emulator.faults.latency = 0.0
+    await emulator.set_latency(0.0)
     await stop_polling(app)
-    return elapsed
+    return elapsed, cpu
 
 
-async def queue_votes(
-    emulator: Emulator, votes: Sequence[tuple[EmuUser, EmuMessage, list[int]]]
-) -> None:
-    """Queue every vote (a poll_answer and a poll update each) while nobody polls."""
-    for user, message, option_ids in votes:
-        await emulator.polls.vote(user, message, option_ids)
-
-
-def polls_in(emulator: Emulator, chat_id: int) -> list[EmuMessage]:
-    return [m for m in emulator.messages.get(chat_id, []) if m.from_bot and m.kind == "poll"]
-
-
-def api_problems(emulator: Emulator, mark: int) -> list[str]:
+async def api_problems(emulator: EmulatorHandle, mark: int) -> list[str]:
     """Refused Bot API calls since `mark`, and errors logged during the run."""
-    refused = [f"{c.method}: {c.description}" for c in emulator.calls[mark:] if not c.ok]
-    found = [f"{len(refused)} Bot API calls refused, e.g. {refused[0]}"] if refused else []
-    return found + ERRORS.problems()
-
-
-def sends_since(emulator: Emulator, mark: int) -> int:
-    return sum(
-        c.ok and c.method.lower().startswith(("send", "edit")) for c in emulator.calls[mark:]
-    )
+    return await emulator.problems(mark) + ERRORS.problems()
 
 
 def vote_for(user_id: int, question: Question, shift: int = 0) -> list[int]:
     return [(user_id + shift) % len(question.keys)]
 
 
-def check_new_polls(emulator: Emulator, user_ids: range, second: Question) -> list[str]:
-    """Every citizen has exactly two polls, the second showing the second question."""
-    wrong: list[str] = []
-    for user_id in user_ids:
-        polls = polls_in(emulator, user_id)
-        shown = polls[-1].extra["poll"]["question"] if polls else None
-        if len(polls) != 2 or shown != second.text[language_of(user_id)]:
-            wrong.append(f"{user_id}: {len(polls)} polls, last {shown!r}")
-    return [f"{len(wrong)} citizens without exactly one new poll, e.g. {wrong[0]}"] if wrong else []
-
-
-async def send_question(bot: ExtBot[Any], chat_id: int, question: Question) -> None:
-    """The Bot API call `/needs` makes for a question."""
-    lang = language_of(chat_id)
-    await bot.send_poll(
-        chat_id,
-        question.text[lang],
-        question.labels[lang],
-        is_anonymous=False,
-        allows_multiple_answers=question.multiple,
-    )
-
-
-async def send_polls(
-    emulator: Emulator, user_ids: Sequence[int], question: Question
-) -> dict[int, EmuMessage]:
-    """The question's poll to everyone, as the bot sends it but without sockets (setup)."""
-    bot: ExtBot[Any] = ExtBot(
-        emulator.token,
-        base_url=f"{IN_PROCESS_URL}/bot",
-        request=InProcessRequest(emulator),
-        defaults=DEFAULTS,
-    )
-    async with bot:
-        for user_id in user_ids:
-            await send_question(bot, user_id, question)
-    return {user_id: polls_in(emulator, user_id)[-1] for user_id in user_ids}
+def votes(
+    user_ids: Sequence[int], question: Question, shift: int = 0
+) -> list[tuple[int, list[int]]]:
+    """Each citizen's vote on their first poll."""
+    return [(u, vote_for(u, question, shift)) for u in user_ids]
 
 
 # ---------------------------------------------------------------------- the bot's side
@@ -346,23 +273,23 @@ def question_of(view: QuestionView, number: int, total: int) -> Question:
     )
 
 
-async def record_polls(db: Database, polls: dict[int, EmuMessage], question: Question) -> None:
+async def record_polls(db: Database, polls: dict[int, FirstPoll], question: Question) -> None:
     """The SentPoll rows `/needs` writes for these polls, in bulk."""
     items = list(polls.items())
     for start in range(0, len(items), INSERT_CHUNK):
         async with db.session() as session:
             session.add_all(
                 SentPoll(
-                    poll_id=message.extra["poll"]["id"],
+                    poll_id=poll.poll_id,
                     chat_id=user_id,
-                    message_id=message.message_id,
+                    message_id=poll.message_id,
                     kind=PollKind.survey,
                     question_id=question.id,
                     language=language_of(user_id),
                     option_keys=list(question.keys),
                     recipient_telegram_id=user_id,
                 )
-                for user_id, message in items[start : start + INSERT_CHUNK]
+                for user_id, poll in items[start : start + INSERT_CHUNK]
             )
 
 
@@ -402,37 +329,42 @@ def check_answers(
 
 @dataclass
 class BotSetup:
-    """A started bot (not polling), its citizens, their first polls, the first two questions."""
+    """A started bot (not polling), its emulator, the citizens' first polls, the first two
+    questions."""
 
-    live: LiveBot
-    db: Database
-    people: dict[int, EmuUser]
-    firsts: dict[int, EmuMessage]
+    emulator: EmulatorHandle
+    bot: BenchBot
+    firsts: dict[int, FirstPoll]
     first: Question
     second: Question
 
     def batches(self) -> int:
-        answers = services_from_app(self.live.app).answers
+        answers = services_from_app(self.bot.app).answers
         return answers.batches if answers is not None else 0
 
 
-async def start_bot(tmp: Path, name: str, options: Options, user_ids: range) -> BotSetup:
-    """The real bot, started and stopped polling; everyone has the first question's poll."""
-    live = LiveBot(
-        database_url=sqlite_url(tmp / f"{name}.db"), settings_overrides=overrides(options)
-    )
-    await live.start()
-    try:
-        await stop_polling(live.app)
-        assert live.db is not None
-        first, second = await prepare_database(live.db, user_ids)
-        people = add_people(live.emulator, user_ids)
-        firsts = await send_polls(live.emulator, user_ids, first)
-        await record_polls(live.db, firsts, first)
-    except BaseException:
-        await live.stop()
-        raise
-    return BotSetup(live, live.db, people, firsts, first, second)
+@asynccontextmanager
+async def started_bot(
+    tmp: Path, name: str, options: Options, user_ids: range
+) -> AsyncIterator[BotSetup]:
+    """The real bot against its own emulator, started, not polling; everyone has the first
+    question's poll. Stopped (bot, then emulator) on leaving."""
+    async with make_emulator(options.inline) as emulator:
+        bot = BenchBot(
+            base_url=emulator.base_url,
+            token=emulator.token,
+            database_url=sqlite_url(tmp / f"{name}.db"),
+            settings_overrides=overrides(options),
+        )
+        try:
+            await bot.start()
+            first, second = await prepare_database(bot.db, user_ids)
+            await emulator.add_people(user_ids)
+            firsts = await emulator.send_polls(user_ids, first)
+            await record_polls(bot.db, firsts, first)
+            yield BotSetup(emulator, bot, firsts, first, second)
+        finally:
+            await bot.stop()
 
 
 async def bot_store_only(
@@ -440,37 +372,30 @@ async def bot_store_only(
 ) -> tuple[list[Run], Question]:
     """(a) for the bot: changed votes on an answered first question, `repeat` times."""
     user_ids = range(FIRST_CITIZEN, FIRST_CITIZEN + options.store)
-    setup = await start_bot(tmp, "store", options, user_ids)
-    emulator, first = setup.live.emulator, setup.first
     runs: list[Run] = []
-    try:
+    async with started_bot(tmp, "store", options, user_ids) as setup:
+        emulator, first, db = setup.emulator, setup.first, setup.bot.db
         # Everyone has answered (setup): in the emulator and in storage; the bot saw nothing.
-        await queue_votes(
-            emulator, [(setup.people[u], setup.firsts[u], vote_for(u, first)) for u in user_ids]
-        )
+        await emulator.vote(votes(user_ids, first))
         await emulator.drop_pending_updates()
-        async with setup.db.session() as session:
-            votes = [(setup.firsts[u].extra["poll"]["id"], u, vote_for(u, first)) for u in user_ids]
-            stored = await surveys.record_poll_answers(votes, session=session)
+        async with db.session() as session:
+            answers = [(setup.firsts[u].poll_id, u, vote_for(u, first)) for u in user_ids]
+            stored = await surveys.record_poll_answers(answers, session=session)
         if any(outcome.status != "stored" for outcome in stored):
             raise RuntimeError("setup: a first answer was not stored")
         for shift in range(1, options.repeat + 1):
-            await queue_votes(
-                emulator,
-                [(setup.people[u], setup.firsts[u], vote_for(u, first, shift)) for u in user_ids],
-            )
-            mark, batches = len(emulator.calls), setup.batches()
-            seconds = await measured(setup.live.app, emulator, 0.0, profiler)
-            run = Run(len(user_ids), seconds, setup.batches() - batches)
-            run.problems += api_problems(emulator, mark)
+            await emulator.vote(votes(user_ids, first, shift))
+            mark, batches = await emulator.mark(), setup.batches()
+            seconds, cpu = await measured(setup.bot.app, emulator, 0.0, profiler)
+            run = Run(len(user_ids), seconds, cpu, setup.batches() - batches)
+            run.problems += await api_problems(emulator, mark)
             expected = {u: [first.keys[vote_for(u, first, shift)[0]]] for u in user_ids}
-            answers = await stored_answers(setup.db, first.id)
-            run.problems += check_answers(answers, expected, "changed votes")
-            if sent := sends_since(emulator, mark):
+            run.problems += check_answers(
+                await stored_answers(db, first.id), expected, "changed votes"
+            )
+            if sent := await emulator.sends_since(mark):
                 run.problems.append(f"{sent} messages sent for changed votes (expected none)")
             runs.append(run)
-    finally:
-        await setup.live.stop()
     return runs, first
 
 
@@ -479,46 +404,49 @@ async def bot_mid_survey(
 ) -> tuple[list[Run], Question, Question]:
     """(b) for the bot: first answers, each bringing the second question; `repeat` groups."""
     everyone = range(FIRST_CITIZEN, FIRST_CITIZEN + options.mid * options.repeat_mid)
-    setup = await start_bot(tmp, f"mid-{latency * 1000:g}ms", options, everyone)
-    emulator, first, second = setup.live.emulator, setup.first, setup.second
     runs: list[Run] = []
-    try:
+    async with started_bot(tmp, f"mid-{latency * 1000:g}ms", options, everyone) as setup:
+        emulator, first, second, db = setup.emulator, setup.first, setup.second, setup.bot.db
         for group in range(options.repeat_mid):
             user_ids = everyone[group * options.mid : (group + 1) * options.mid]
-            await queue_votes(
-                emulator, [(setup.people[u], setup.firsts[u], vote_for(u, first)) for u in user_ids]
-            )
-            mark, batches = len(emulator.calls), setup.batches()
-            seconds = await measured(setup.live.app, emulator, latency, profiler)
-            run = Run(len(user_ids), seconds, setup.batches() - batches)
-            run.problems += api_problems(emulator, mark)
+            await emulator.vote(votes(user_ids, first))
+            mark, batches = await emulator.mark(), setup.batches()
+            seconds, cpu = await measured(setup.bot.app, emulator, latency, profiler)
+            run = Run(len(user_ids), seconds, cpu, setup.batches() - batches)
+            run.problems += await api_problems(emulator, mark)
             expected = {u: [first.keys[vote_for(u, first)[0]]] for u in user_ids}
-            answers = await stored_answers(setup.db, first.id)
-            run.problems += check_answers(answers, expected, "first answers")
-            run.problems += check_new_polls(emulator, user_ids, second)
-            missing = set(user_ids) - await recorded_polls(setup.db, second.id)
+            run.problems += check_answers(
+                await stored_answers(db, first.id), expected, "first answers"
+            )
+            run.problems += await emulator.check_new_polls(user_ids, second)
+            missing = set(user_ids) - await recorded_polls(db, second.id)
             if missing:
                 run.problems.append(f"{len(missing)} second-question polls not recorded")
             runs.append(run)
-    finally:
-        await setup.live.stop()
     return runs, first, second
 
 
-# ---------------------------------------------------------------------- the baseline
+# ---------------------------------------------------------------------- the baselines
 
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Check = Callable[[EmulatorHandle, range], Awaitable[list[str]]]
 
 
 class Baseline:
-    """A bare PTB Application with one PollAnswerHandler, polling its own EmulatorServer."""
+    """A bare PTB Application with one PollAnswerHandler, polling an emulator.
 
-    def __init__(self, options: Options, callback: Callback) -> None:
-        self.emulator = Emulator()
-        self.server = EmulatorServer(self.emulator)
+    `http` is PTB (PTB's default `HTTPXRequest`) or SAME_HTTP (`AiohttpRequest`, configured
+    as `build_application` configures it for the bot).
+    """
+
+    def __init__(
+        self, options: Options, emulator: EmulatorHandle, callback: Callback, http: str
+    ) -> None:
         self.options = options
+        self.emulator = emulator
         self.callback = callback
+        self.http = http
         self._app: AnyApplication | None = None
 
     @property
@@ -527,22 +455,26 @@ class Baseline:
         return self._app
 
     async def start(self) -> None:
-        await self.server.start()
         settings: Settings = load_settings(
             telegram_bot_token=self.emulator.token,
-            telegram_api_base_url=self.server.base_url,
+            telegram_api_base_url=self.emulator.base_url,
             **overrides(self.options),
         )
-        self._app = (
+        builder = (
             ApplicationBuilder()
             .token(self.emulator.token)
             .base_url(settings.bot_api_url)
             .defaults(DEFAULTS)
             .rate_limiter(interactive_rate_limiter(settings))
             .concurrent_updates(PerSenderUpdateProcessor(settings.concurrent_updates))
-            .get_updates_read_timeout(timedelta(seconds=40).total_seconds())
-            .build()
         )
+        if self.http == SAME_HTTP:
+            builder = builder.request(
+                AiohttpRequest(connection_pool_size=settings.concurrent_updates + 8)
+            ).get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=40.0))
+        else:
+            builder = builder.get_updates_read_timeout(timedelta(seconds=40).total_seconds())
+        self._app = builder.build()
         self.app.add_handler(PollAnswerHandler(self.callback))
         await self.app.initialize()
         await self.app.start()
@@ -553,119 +485,152 @@ class Baseline:
             if self.app.running:
                 await self.app.stop()
             await self.app.shutdown()
-        await self.server.stop()
 
 
 async def baseline_runs(
     options: Options,
+    http: str,
     everyone: range,
     groups: Sequence[tuple[range, int]],
     first: Question,
     latency: float,
     callback: Callback,
-    check: Callable[[Emulator, range], list[str]],
+    check: Check,
 ) -> list[Run]:
     """Everyone gets the first poll (setup); then each (citizens, vote shift) is one run."""
-    baseline = Baseline(options, callback)
-    await baseline.start()
     runs: list[Run] = []
-    try:
-        emulator = baseline.emulator
-        people = add_people(emulator, everyone)
-        firsts = await send_polls(emulator, everyone, first)
-        for user_ids, shift in groups:
-            await queue_votes(
-                emulator, [(people[u], firsts[u], vote_for(u, first, shift)) for u in user_ids]
-            )
-            mark = len(emulator.calls)
-            seconds = await measured(baseline.app, emulator, latency, None)
-            run = Run(len(user_ids), seconds)
-            run.problems += api_problems(emulator, mark) + check(emulator, user_ids)
-            runs.append(run)
-    finally:
-        await baseline.stop()
+    async with make_emulator(options.inline) as emulator:
+        baseline = Baseline(options, emulator, callback, http)
+        try:
+            await baseline.start()
+            await emulator.add_people(everyone)
+            await emulator.send_polls(everyone, first)
+            for user_ids, shift in groups:
+                await emulator.vote(votes(user_ids, first, shift))
+                mark = await emulator.mark()
+                seconds, cpu = await measured(baseline.app, emulator, latency, None)
+                run = Run(len(user_ids), seconds, cpu)
+                run.problems += await api_problems(emulator, mark)
+                run.problems += await check(emulator, user_ids)
+                runs.append(run)
+        finally:
+            await baseline.stop()
     return runs
 
 
-async def baseline_store_only(options: Options, first: Question) -> list[Run]:
-    """(a) for the baseline: a PollAnswerHandler that does nothing."""
+async def baseline_store_only(options: Options, http: str, first: Question) -> list[Run]:
+    """(a) for a baseline: a PollAnswerHandler that does nothing."""
 
     async def nothing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return None
 
-    def check(emulator: Emulator, user_ids: range) -> list[str]:
-        extra = [u for u in user_ids if len(polls_in(emulator, u)) != 1]
-        return [f"{len(extra)} chats got a message"] if extra else []
+    async def check(emulator: EmulatorHandle, user_ids: range) -> list[str]:
+        return await emulator.check_no_new_polls(user_ids)
 
     user_ids = range(FIRST_CITIZEN, FIRST_CITIZEN + options.store)
     groups = [(user_ids, shift) for shift in range(options.repeat)]
-    return await baseline_runs(options, user_ids, groups, first, 0.0, nothing, check)
+    return await baseline_runs(options, http, user_ids, groups, first, 0.0, nothing, check)
 
 
 async def baseline_mid_survey(
-    options: Options, first: Question, second: Question, latency: float
+    options: Options, http: str, first: Question, second: Question, latency: float
 ) -> list[Run]:
-    """(b) for the baseline: a PollAnswerHandler that sends the second question's poll."""
+    """(b) for a baseline: a PollAnswerHandler that sends the second question's poll."""
 
     async def send_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer = update.poll_answer
         if answer is not None and answer.user is not None:
             await send_question(context.bot, answer.user.id, second)
 
-    def check(emulator: Emulator, user_ids: range) -> list[str]:
-        return check_new_polls(emulator, user_ids, second)
+    async def check(emulator: EmulatorHandle, user_ids: range) -> list[str]:
+        return await emulator.check_new_polls(user_ids, second)
 
     everyone = range(FIRST_CITIZEN, FIRST_CITIZEN + options.mid * options.repeat_mid)
     groups = [
         (everyone[i * options.mid : (i + 1) * options.mid], 0) for i in range(options.repeat_mid)
     ]
-    return await baseline_runs(options, everyone, groups, first, latency, send_next, check)
+    return await baseline_runs(options, http, everyone, groups, first, latency, send_next, check)
 
 
 # ---------------------------------------------------------------------- the report
 
 
+COLUMNS = (  # (title, width): right-aligned figures, then left-aligned text
+    ("bot/s", 8),
+    ("bare PTB/s", 12),
+    ("bot/PTB", 9),
+    ("bare aiohttp/s", 16),
+    ("bot/aiohttp", 13),
+)
+
+
 def print_table(results: Sequence[Result]) -> None:
     header = (
-        f"  {'workload':<32}{'bot/s':>8}{'baseline/s':>12}{'ratio':>7}  "
-        f"{'batches (votes each)':<22}{'target':<22}result"
+        f"  {'workload':<32}"
+        + "".join(f"{title:>{width}}" for title, width in COLUMNS)
+        + f"  {'batches (votes each)':<22}{'target':<22}result"
     )
     print(header)
     print("  " + "-" * (len(header) - 2))
     for r in results:
-        bot, base = r.best_bot, r.best_baseline
+        bot = best(r.bot)
         batches = f"{bot.batches} ({bot.answers / bot.batches:.0f})" if bot.batches else "-"
-        print(
-            f"  {r.label:<32}{bot.rate:>8,.0f}{base.rate:>12,.0f}{r.ratio:>7.2f}  "
-            f"{batches:<22}{r.targets:<22}{'PASS' if r.passed else 'FAIL'}"
+        figures = (
+            f"{bot.rate:,.0f}",
+            f"{best(r.baseline).rate:,.0f}",
+            f"{r.ratio:.2f}",
+            f"{best(r.same_http).rate:,.0f}",
+            f"{r.ratio_same_http:.2f}",
         )
-    print("  best run of each side; every run:")
+        print(
+            f"  {r.label:<32}"
+            + "".join(f"{x:>{width}}" for x, (_, width) in zip(figures, COLUMNS, strict=True))
+            + f"  {batches:<22}{r.targets:<22}{'PASS' if r.passed else 'FAIL'}"
+        )
+    print(
+        "  bare PTB: a bare ApplicationBuilder() app on PTB's default HTTPXRequest ('a bare "
+        "PTB handler');\n"
+        "    the targets' ratio is bot/PTB.\n"
+        "  bare aiohttp: the same app on the bot's HTTP client (bot.http_request.AiohttpRequest);"
+        "\n    bot/aiohttp is shown for comparison, no target."
+    )
+    print(
+        "  best run of each side; every run (CPU: the measuring process's, as a share of one"
+        " core and per answer;\n  the emulator's own CPU is not in it unless --inline):"
+    )
     for r in results:
-        for who, runs in (("bot", r.bot), ("baseline", r.baseline)):
+        sides = (("bot", r.bot), ("bare PTB", r.baseline), ("bare aiohttp", r.same_http))
+        for who, runs in sides:
             detail = ", ".join(
-                f"{run.rate:,.0f}/s ({run.answers} in {run.seconds:.2f} s"
+                f"{run.rate:,.0f}/s ({run.answers} in {run.seconds:.2f} s, "
+                f"CPU {run.cpu / run.seconds:.0%} {run.cpu * 1000 / run.answers:.1f} ms/answer"
                 + (f", {run.batches} batches)" if run.batches else ")")
                 for run in runs
             )
-            print(f"    {r.phase:<4}{who:<9}{detail}")
+            print(f"    {r.phase:<4}{who:<13}{detail}")
         for problem in r.problems:
             print(f"    {r.phase:<4}FAIL check: {problem}")
 
 
 async def run(options: Options) -> bool:
     """Every phase, then the table; True if every target and check is met."""
+    where = (
+        "an emulator in this process (--inline), on the polling app's event loop"
+        if options.inline
+        else "an emulator in a child process (one per side and phase)"
+    )
     print(
         f"needs benchmark: (a) {options.store} changed votes x{options.repeat}, (b) "
         f"{options.mid} first answers x{options.repeat_mid}; concurrency {options.concurrency}; "
-        "bot and baseline poll an EmulatorServer over HTTP in this process; "
+        f"the bot and two bare baselines each poll {where} over HTTP; "
         "emulator rate limits off"
     )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"  {os.cpu_count()} CPUs, load average {load}")
     if importlib.util.find_spec("sniffio") is None:
         print(
-            "  note: sniffio is not installed (encode/httpcore#1103): every HTTP call costs "
-            "more CPU, for the bot and the baseline alike"
+            "  note: sniffio is not installed (encode/httpcore#1103): every httpx call costs "
+            "more CPU (the bare PTB baseline's)"
         )
     profilers = {phase: cProfile.Profile() for phase in PHASES if phase == options.profile}
     results: list[Result] = []
@@ -674,20 +639,22 @@ async def run(options: Options) -> bool:
         tmp = Path(name)
         if "a" in options.phases:
             bot_a, first = await bot_store_only(tmp, options, profilers.get("a"))
-            base_a = await baseline_store_only(options, first)
+            base_a = await baseline_store_only(options, PTB, first)
+            same_a = await baseline_store_only(options, SAME_HTTP, first)
             target = f">={STORE_MIN_RATE:,.0f}/s, >={MIN_RATIO}x"
             label = "(a) changed votes (store only)"
-            results.append(Result(label, "a", bot_a, base_a, STORE_MIN_RATE, target))
+            results.append(Result(label, "a", bot_a, base_a, same_a, STORE_MIN_RATE, target))
         for latency in LATENCIES:
             phase = f"b{latency * 1000:g}"
             if phase not in options.phases:
                 continue
             bot_b, first, second = await bot_mid_survey(tmp, options, latency, profilers.get(phase))
-            base_b = await baseline_mid_survey(options, first, second, latency)
+            base_b = await baseline_mid_survey(options, PTB, first, second, latency)
+            same_b = await baseline_mid_survey(options, SAME_HTTP, first, second, latency)
             floor = MID_MIN_RATE_AT_50MS if latency >= 0.05 else None
             target = f">={MIN_RATIO}x" + (f", >={floor:,.0f}/s" if floor else "")
             label = f"(b) first answers, {latency * 1000:g} ms/call"
-            results.append(Result(label, phase, bot_b, base_b, floor, target))
+            results.append(Result(label, phase, bot_b, base_b, same_b, floor, target))
     print_table(results)
     print(f"  whole run: {time.monotonic() - started:.0f} s")
     for phase, profiler in profilers.items():
@@ -717,6 +684,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--profile", choices=PHASES, default=None, help="cProfile the bot's runs of one phase"
     )
+    parser.add_argument(
+        "--inline",
+        action="store_true",
+        help="run the emulator in this process (default: a child process)",
+    )
     args = parser.parse_args(argv)
     counts = (args.store, args.mid, args.repeat, args.repeat_mid)
     if min(counts) < 1 or not 1 <= args.concurrency <= 1024:
@@ -733,6 +705,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         check=args.check,
         profile=args.profile,
         phases=phases,
+        inline=args.inline,
     )
 
 

@@ -1,6 +1,8 @@
-"""Setup shared by the benchmarks: citizens stored in bulk."""
+"""Setup shared by the benchmarks: citizens stored in bulk; errors logged during a run."""
 
 from __future__ import annotations
+
+import logging
 
 from storage.database import Database
 from storage.enums import AgeBand, Purpose, Role
@@ -37,3 +39,20 @@ async def register_citizens(db: Database, user_ids: range) -> None:
                 if person.id is not None
                 for purpose in Purpose
             )
+
+
+class ErrorLog(logging.Handler):
+    """Keeps what is logged at ERROR or above (a handler that failed, for instance)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        detail = f": {record.exc_info[1]!r}"[:160] if record.exc_info else ""
+        self.messages.append(f"{record.name}: {record.getMessage()}{detail}")
+
+    def problems(self) -> list[str]:
+        if not self.messages:
+            return []
+        return [f"{len(self.messages)} errors logged, e.g. {self.messages[0]}"]
