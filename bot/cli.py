@@ -50,10 +50,23 @@ def _parser() -> argparse.ArgumentParser:
     survey_open.add_argument("--invite", action="store_true", help="invite consenting citizens")
     survey_close = survey_commands.add_parser("close", help="close a survey")
     survey_close.add_argument("survey", help="id or key")
+    report = commands.add_parser("report", help="the officers' summary as files (no Telegram)")
+    report.add_argument("--period", default="this-month", help="this-month (default), "
+                        "last-month, YYYY-MM, last-N-days, YYYY or all")  # fmt: skip
+    report.add_argument("--format", dest="formats", action="append", default=None,
+                        help="md, csv, xlsx, png; repeat or comma-join (default all)")  # fmt: skip
+    report.add_argument("--out", type=Path, default=Path("."), help="folder (default: here)")
+    report.add_argument("--language", choices=("th", "en"), default=None,
+                        help="default: DEFAULT_LANGUAGE")  # fmt: skip
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every migration")
     db_commands.add_parser("status", help="show whether the database is at the latest migration")
+    seed = db_commands.add_parser("seed-demo", help="add reproducible synthetic demo data")
+    seed.add_argument("--citizens", type=int, required=True, help="how many citizens")
+    seed.add_argument("--answers", type=int, required=True, help="how many survey answers")
+    seed.add_argument("--free-texts", type=int, default=0, help="how many free-text needs")
+    seed.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
     return parser
 
 
@@ -99,8 +112,26 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 language=args.language,
                 files_dir=args.files,
             )
+        if args.command == "db" and args.db_command == "seed-demo":
+            from bot.seed_demo import run_seed_demo_command
+
+            await _ensure_migrated(settings)
+            return await run_seed_demo_command(
+                settings, args.citizens, args.answers, args.free_texts, args.seed
+            )
         if args.command == "db":
             return await _db(args.db_command, settings)
+        if args.command == "report":
+            from bot.report_cli import run_report_command
+
+            await _ensure_migrated(settings)
+            return await run_report_command(
+                settings,
+                period=args.period,
+                formats=args.formats,
+                out=args.out,
+                language=args.language,
+            )
         if args.command == "survey":
             from bot.survey_cli import run_survey_command
 

@@ -90,8 +90,9 @@ class Citizen(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
     )
+    # Indexed: summaries re-derive the need picks of citizens changed since their last refresh.
     updated_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False, index=True)
     )
 
 
@@ -99,7 +100,11 @@ class Consent(SQLModel, table=True):
     """The current decision of one citizen about one purpose; history is in the audit log."""
 
     __tablename__ = "consents"
-    __table_args__ = (UniqueConstraint("citizen_id", "purpose"),)
+    __table_args__ = (
+        UniqueConstraint("citizen_id", "purpose"),
+        # Summaries leave out people who withdrew a consent: found by a seek (migration 0007).
+        Index("ix_consents_purpose_granted", "purpose", "granted", "citizen_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     citizen_id: int = Field(
@@ -443,7 +448,13 @@ class SurveyAnswer(SQLModel, table=True):
     """
 
     __tablename__ = "survey_answers"
-    __table_args__ = (UniqueConstraint("question_id", "citizen_id"),)
+    __table_args__ = (
+        UniqueConstraint("question_id", "citizen_id"),
+        # Summaries: respondents of a period (covering, in citizen order) and the answers
+        # changed since need_picks was last refreshed (migration 0007).
+        Index("ix_survey_answers_citizen_id_answered_at", "citizen_id", "answered_at"),
+        Index("ix_survey_answers_updated_at", "updated_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     question_id: int = Field(
@@ -528,8 +539,83 @@ class FreeTextNeed(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     language: str = Field(sa_column=Column(String(8), nullable=False))
     created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False)
+        default_factory=clock.now, sa_column=Column(UtcDateTime, nullable=False, index=True)
     )
+
+
+class FreeTextToken(SQLModel, table=True):
+    """One distinct word of a free-text need (migration 0007): themes are a GROUP BY token.
+
+    `citizen_id` and `created_at` are copied from the need so that counting the people who
+    used a word in a period reads this table's covering index alone.
+    """
+
+    __tablename__ = "free_text_tokens"
+    __table_args__ = (
+        UniqueConstraint("need_id", "token"),
+        # Token first: GROUP BY token and count(DISTINCT citizen_id) stream in index order.
+        Index("ix_free_text_tokens_token", "token", "citizen_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    need_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("free_text_needs.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    citizen_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("citizens.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    token: str = Field(sa_column=Column(String(64), nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+
+
+class NeedPick(SQLModel, table=True):
+    """A need category one survey answer chose (migration 0007): officers' summaries read it.
+
+    Derived from `survey_answers` by `storage.need_picks.refresh` (SQL only, incremental):
+    decoding each answer's JSON option keys at report time is what would make a summary slow.
+    `category_key` "*" marks an answer that chose at least one category (people who named a
+    topic). The citizen's `age_band` and `district`, and the answer's local `day` (YYYYMMDD)
+    and `month` ("YYYY-MM") in the time zone of `NeedPickState`, are copied in, so every
+    breakdown is one scan of a covering index (periods are whole local days).
+    """
+
+    __tablename__ = "need_picks"
+    __table_args__ = (
+        Index("ix_need_picks_place", "category_key", "age_band", "district", "citizen_id", "day"),
+        Index("ix_need_picks_language", "category_key", "language", "citizen_id", "day"),
+        Index("ix_need_picks_month", "category_key", "month", "citizen_id", "day"),
+    )
+
+    answer_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("survey_answers.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    category_key: str = Field(sa_column=Column(String(48), primary_key=True))
+    citizen_id: int = Field(sa_column=Column(Integer, nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    day: int = Field(sa_column=Column(Integer, nullable=False))
+    month: str = Field(sa_column=Column(String(7), nullable=False))
+    age_band: str = Field(sa_column=Column(String(8), nullable=False))
+    district: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+class NeedPickState(SQLModel, table=True):
+    """How far `need_picks` is derived: up to `refreshed_at`, with months in `timezone`."""
+
+    __tablename__ = "need_picks_state"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    timezone: str = Field(sa_column=Column(String(64), nullable=False))
+    refreshed_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
 
 
 # --- human library (migration 0005) ---------------------------------------------------------

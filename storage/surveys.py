@@ -54,6 +54,7 @@ from storage.survey_spec import (
     parse_quick_poll,
     parse_survey_file,
 )
+from storage.tokens import store_tokens
 
 __all__ = [
     "FREE_TEXT_LANGUAGES",
@@ -577,6 +578,8 @@ async def add_free_text(
     )
     session.add(need)
     await session.flush()
+    # Segmented once, here, so that officers' themes are a GROUP BY (storage/tokens.py).
+    await store_tokens(need, session=session)
     return need
 
 

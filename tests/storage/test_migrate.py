@@ -29,8 +29,10 @@ from storage.migrate import (
     status,
     upgrade,
 )
+from storage.need_picks import refresh as refresh_need_picks
 from storage.reminders import DEFAULT_LEAD_MINUTES, ReminderPrefs, reminder_prefs
-from storage.surveys import add_free_text, record_poll_answer
+from storage.surveys import record_poll_answer
+from storage.tokens import backfill_tokens
 from tests.storage.council_helpers import monthly_series
 from tests.storage.factories import registered
 from tests.storage.library_helpers import listed_book, new_event, reserved, with_categories
@@ -76,6 +78,9 @@ TABLES = {
     "council_attendance",
     "council_minutes",
     "council_action_items",
+    "free_text_tokens",
+    "need_picks",
+    "need_picks_state",
 }
 
 
@@ -84,8 +89,8 @@ async def table_names(db: Database) -> set[str]:
         return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-def test_head_is_the_coffee_council_revision() -> None:
-    assert head_revision() == "0006"
+def test_head_is_the_officer_summaries_revision() -> None:
+    assert head_revision() == "0007"
 
 
 async def test_an_empty_database_is_reported_empty(empty_db: Database) -> None:
@@ -139,6 +144,18 @@ async def registered_at_old_revision(db: Database, telegram_user_id: int) -> Non
                 ),
                 {"purpose": purpose.value, "tg": telegram_user_id},
             )
+
+
+async def free_text_at_old_revision(db: Database, need: str, survey_id: int | None) -> None:
+    """A free-text need of every citizen, written in SQL (no tokens: they came with 0007)."""
+    async with db.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO free_text_needs (citizen_id, survey_id, text, language, created_at) "
+                "SELECT id, :survey, :need, 'th', CURRENT_TIMESTAMP FROM citizens"
+            ),
+            {"survey": survey_id, "need": need},
+        )
 
 
 NEW_IN_0002 = {"invites", "chat_groups", "button_states"}
@@ -232,7 +249,8 @@ async def test_0004_adds_surveys_and_polls_and_goes_back_cleanly(empty_db: Datab
     await sent_privately(empty_db, view.questions[0], 5, "p5")
     async with empty_db.session() as session:
         outcome = await record_poll_answer("p5", 5, [0], session=session)
-        await add_free_text(5, "อยากเรียนภาษามลายู", "th", survey_id=view.id, session=session)
+    # In SQL: today's add_free_text also stores tokens, a table that comes with 0007.
+    await free_text_at_old_revision(empty_db, "อยากเรียนภาษามลายู", view.id)
     assert outcome.status == "stored"
 
     await downgrade(empty_db, "0003")
@@ -324,6 +342,36 @@ async def test_0006_adds_the_coffee_council_and_goes_back_cleanly(
     assert await status(empty_db) == "at_head"
 
 
+NEW_IN_0007 = {"free_text_tokens", "need_picks", "need_picks_state"}
+
+
+async def test_0007_adds_tokens_and_need_picks_and_goes_back_cleanly(
+    empty_db: Database, clock: ManualClock
+) -> None:
+    await upgrade(empty_db, "0006")
+    await registered(empty_db, 5)
+    view = await opened(empty_db)
+    # Stored without tokens (their table does not exist yet): the backfill finds it later.
+    await free_text_at_old_revision(empty_db, "batik and coding", None)
+    assert not (NEW_IN_0007 & await table_names(empty_db))
+
+    await upgrade(empty_db, "0007")
+    assert NEW_IN_0007 <= await table_names(empty_db)
+    await sent_privately(empty_db, view.questions[0], 5, "p5")
+    async with empty_db.session() as session:
+        await record_poll_answer("p5", 5, [0], session=session)
+        assert await backfill_tokens(session=session) == 1
+        assert await refresh_need_picks(tz="Asia/Bangkok", session=session) == 1
+
+    await downgrade(empty_db, "0006")
+    assert not (NEW_IN_0007 & await table_names(empty_db))
+    async with empty_db.session() as session:
+        assert await count_citizens(session=session) == 1
+
+    await upgrade(empty_db)
+    assert await status(empty_db) == "at_head"
+
+
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
     def differences(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -357,8 +405,8 @@ NEXT_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -379,8 +427,8 @@ FAILING_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -396,42 +444,42 @@ def downgrade() -> None:
 
 
 def with_extra_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
-    """Point storage.migrate at a copy of the migrations plus `source` as revision 0007."""
+    """Point storage.migrate at a copy of the migrations plus `source` as revision 0008."""
     migrations = tmp_path / "migrations"
     shutil.copytree(
         storage.migrate.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__")
     )
-    (migrations / "versions" / "0007_test.py").write_text(source)
+    (migrations / "versions" / "0008_test.py").write_text(source)
     monkeypatch.setattr(storage.migrate, "MIGRATIONS_DIR", migrations)
 
 
 @pytest.fixture
 def next_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0007 that alters citizens in batch mode."""
+    """A 0008 that alters citizens in batch mode."""
     with_extra_migration(tmp_path, monkeypatch, NEXT_MIGRATION)
 
 
 @pytest.fixture
 def failing_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 0007 that fails half-way."""
+    """A 0008 that fails half-way."""
     with_extra_migration(tmp_path, monkeypatch, FAILING_MIGRATION)
 
 
 async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
     empty_db: Database, next_migration: None
 ) -> None:
-    await upgrade(empty_db, "0006")
+    await upgrade(empty_db, "0007")
     assert await status(empty_db) == "behind"
     await registered(empty_db, 5)
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
-    assert await current_revision(empty_db) == "0007"
+    assert await current_revision(empty_db) == "0008"
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
 
-    await downgrade(empty_db, "0006")
+    await downgrade(empty_db, "0007")
     async with empty_db.session() as session:
         consents = await consents_of(5, session=session)
     assert all(state.granted for state in consents.values())
@@ -440,10 +488,10 @@ async def test_an_older_database_is_behind_and_a_batch_migration_keeps_consents(
 async def test_a_failing_migration_leaves_nothing_half_done(
     empty_db: Database, failing_migration: None
 ) -> None:
-    await upgrade(empty_db, "0006")
+    await upgrade(empty_db, "0007")
     with pytest.raises(Exception, match="no_such_table"):
         await upgrade(empty_db)
-    assert await current_revision(empty_db) == "0006"
+    assert await current_revision(empty_db) == "0007"
     assert "half_done" not in await table_names(empty_db)
 
 
