@@ -38,6 +38,7 @@ from handlers import (
     privacy,
     reminders,
     schedule,
+    summary,
 )
 from handlers.menus import set_default_menus, set_descriptions
 from schedules.announcements import reporter
@@ -73,6 +74,7 @@ FLOWS = (
     council,
     council_admin,
     mysessions,
+    summary,
 )
 
 

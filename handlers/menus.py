@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 EVERYONE = frozenset(Role)
 ADMINS = frozenset({Role.admin})
 FACILITATORS = frozenset({Role.facilitator, Role.admin})
+OFFICERS = frozenset({Role.officer, Role.admin})
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("councils", FACILITATORS),
     MenuCommand("attendance", FACILITATORS),
     MenuCommand("minutes", FACILITATORS),
+    MenuCommand("summary", OFFICERS),
+    MenuCommand("export", OFFICERS),
     MenuCommand("invite", ADMINS),
     MenuCommand("grant", ADMINS),
     MenuCommand("revoke", ADMINS),
