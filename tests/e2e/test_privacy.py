@@ -15,9 +15,10 @@ import pytest
 
 from bot.emulator.harness import LiveBot, sqlite_url
 from bot.services import services_from_app
-from storage import citizens, library, reminders
+from storage import citizens, council, library, reminders
 from storage.clock import ManualClock
-from storage.enums import Purpose, ReservationStatus
+from storage.enums import Purpose, ReservationStatus, RsvpAnswer
+from tests.e2e.citizen_council_helpers import DEC_MEETING, meetings, monthly_council
 from tests.e2e.library_helpers import EN, TH, frozen_clock, person, problems, stage, texts
 from tests.e2e.library_people import reserve, until
 
@@ -134,3 +135,25 @@ async def test_withdrawing_the_library_releases_the_seat_to_the_waitlisted_reade
     await live.press(somsri, _button(TH, "privacy.button_give", Purpose.human_library))
     async with scene.db.session() as session:
         assert await citizens.has_consent(somsri.id, Purpose.human_library, session=session)
+
+
+async def test_withdrawing_the_council_removes_the_answer_from_the_head_count(
+    live: LiveBot,
+) -> None:
+    assert live.db is not None
+    anne = await person(live, ANNE, "Anne", "en")
+    await monthly_council(live.db)
+    meeting = next(m for m in await meetings(live.db) if m.starts_at == DEC_MEETING)
+    async with live.db.session() as session:
+        await council.rsvp(meeting.id, anne.id, RsvpAnswer.yes, "en", session=session)
+
+    await live.send(anne, "/privacy")
+    await live.press(anne, _button(EN, "privacy.button_withdraw", Purpose.coffee_council))
+    assert "You have answered 1 upcoming coffee council meeting" in texts(live, anne.id)[-1]
+    await live.press(anne, EN["privacy.button_confirm"])
+
+    assert "Your answers to 1 upcoming meeting(s) have been removed" in texts(live, anne.id)[-1]
+    async with live.db.session() as session:
+        counts = await council.rsvp_counts(meeting.id, session=session)
+        assert await council.my_rsvp(meeting.id, anne.id, session=session) is None
+    assert counts[RsvpAnswer.yes] == 0
