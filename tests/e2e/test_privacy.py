@@ -15,6 +15,7 @@ import pytest
 
 from bot.emulator.harness import LiveBot, sqlite_url
 from bot.services import services_from_app
+from schedules.retention import DAILY_JOB
 from storage import citizens, council, library, reminders
 from storage.clock import ManualClock
 from storage.enums import Purpose, ReservationStatus, RsvpAnswer
@@ -51,6 +52,8 @@ async def live(tmp_path: Path, clock: ManualClock) -> AsyncIterator[LiveBot]:
 async def test_the_notice_states_the_retention_period_and_offers_a_button_per_purpose(
     live: LiveBot,
 ) -> None:
+    assert live.app.job_queue is not None
+    assert live.app.job_queue.get_jobs_by_name(DAILY_JOB), "the retention job runs daily"
     anne = await person(live, ANNE, "Anne", "en")
     [notice] = await live.send(anne, "/privacy")
     assert "anonymised after 400 days" in (notice.text or "")
