@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     reminder_sweep_seconds: float = Field(default=300.0, gt=0)
 
+    # --- privacy: retention (issue 10) ---
+    # Free texts (needs in people's own words, council suggestions, library feedback) are
+    # anonymised this many days after they were written; a year covers a full planning cycle.
+    retention_days: int = Field(default=365, ge=1, le=3650)
+    # When the daily retention job runs, in the city's time zone (HH:MM).
+    retention_time: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:

@@ -248,7 +248,13 @@ async def _show_consent(
             _button(context, lang, "button.consent_none", "none"),
         ]
     )
-    text = t(context, lang, "onboarding.consent", purposes=Raw("\n\n".join(lines)))
+    text = t(
+        context,
+        lang,
+        "onboarding.consent",
+        purposes=Raw("\n\n".join(lines)),
+        retention_days=services_of(context).settings.retention_days,
+    )
     await edit(query, text, InlineKeyboardMarkup(rows))
 
 

@@ -1065,6 +1065,44 @@ async def attendees_to_tell(meeting_id: int, *, session: AsyncSession) -> list[P
     ]
 
 
+async def withdraw_rsvps(telegram_user_id: int, *, now: datetime, session: AsyncSession) -> int:
+    """Remove the person's answers to meetings not yet begun (consent to the council withdrawn).
+
+    They stop being attendees (their waiting reminders are dropped) and head counts no longer
+    include them. Answers to past meetings stay (attendance history). Returns how many were
+    removed; audited "council.rsvp.withdrawn" per meeting.
+    """
+    moment = _aware("now", now)
+    statement = (
+        select(CouncilRsvp, CouncilMeeting)
+        .join(CouncilMeeting, col(CouncilMeeting.id) == col(CouncilRsvp.meeting_id))
+        .where(
+            col(CouncilRsvp.telegram_user_id) == telegram_user_id,
+            col(CouncilMeeting.starts_at) > moment,
+        )
+        .order_by(col(CouncilMeeting.starts_at))
+    )
+    removed = 0
+    for row, meeting in (await session.exec(statement)).all():
+        meeting_id = _id(meeting)
+        await session.delete(row)
+        event = await reminders.get_event(
+            MEETING_EVENT_KIND, meeting_ref(meeting_id), session=session
+        )
+        if event is not None:
+            await reminders.remove_attendee(_id(event), telegram_user_id, session=session)
+        await audit.record(
+            "council.rsvp.withdrawn",
+            actor=audit.actor_for(telegram_user_id),
+            target=_meeting_target(meeting_id),
+            detail={"answer": row.answer.value},
+            session=session,
+        )
+        removed += 1
+    await session.flush()
+    return removed
+
+
 # --- agenda ---------------------------------------------------------------------------------
 
 
@@ -2075,7 +2113,7 @@ async def _free_text_needs(since: datetime, session: AsyncSession) -> list[Candi
     count = func.count()
     statement = (
         select(col(FreeTextNeed.text), col(FreeTextNeed.language), count, latest)
-        .where(col(FreeTextNeed.created_at) >= since)
+        .where(col(FreeTextNeed.created_at) >= since, col(FreeTextNeed.text) != "")
         .group_by(col(FreeTextNeed.text), col(FreeTextNeed.language))
         .order_by(count.desc(), latest.desc(), col(FreeTextNeed.text))
         .limit(SHORTLIST_FREE_TEXTS)

@@ -12,7 +12,7 @@ native poll: `content` maps a language to {"question", "options", "is_anonymous"
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypedDict
@@ -47,6 +47,17 @@ POLL_OPTION_MAX_LENGTH: Final = 100
 POLL_MIN_OPTIONS: Final = 2
 POLL_MAX_OPTIONS: Final = 12
 _POLL_KEYS: Final = frozenset({"question", "options", "is_anonymous", "allows_multiple_answers"})
+# Messages that rest on a citizen's consent, by purpose prefix: checked again when a delivery
+# is claimed, so a consent withdrawn after queueing stops the send (PDPA: withdrawal is final).
+CONSENT_BY_PREFIX: Final[Mapping[str, Purpose]] = {
+    "reminder:": Purpose.reminders,
+    "broadcast:": Purpose.reminders,
+    "survey-invite:": Purpose.needs_survey,
+    "quickpoll:": Purpose.needs_survey,
+    "library-feedback:": Purpose.human_library,
+    "council-agenda:": Purpose.coffee_council,
+    "council-minutes:": Purpose.coffee_council,
+}
 
 
 class PollContent(TypedDict):
@@ -213,7 +224,8 @@ async def claim_due(
 
     Each claim counts as an attempt. Concurrent claimers never get the same delivery
     (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: writers are serialised). Deliveries without
-    a chat (erased) are never claimed.
+    a chat (erased) are never claimed; a claimed one whose citizen has since withdrawn the
+    consent its message needs (`CONSENT_BY_PREFIX`) is dropped instead of returned.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -250,8 +262,11 @@ async def claim_due(
         col(OutboxMessage.id).in_({row[1] for row in rows.values()})
     )
     messages = {message.id: message for message in (await session.exec(statement)).all()}
+    withdrawn = await _drop_withdrawn(rows.values(), messages, at, session)
     tasks: list[DeliveryTask] = []
     for delivery_id in ids:  # RETURNING promises no order: keep the claim's
+        if delivery_id in withdrawn:
+            continue
         _, message_id, chat_id, language, attempt = rows[delivery_id]
         message = messages[message_id]
         poll = poll_for(message.content, language) if message.kind == POLL_KIND else None
@@ -406,6 +421,30 @@ async def drop_pending(
         )
     )
     return result.rowcount
+
+
+async def drop_pending_to(
+    recipient: str, purpose_prefixes: Sequence[str], *, session: AsyncSession
+) -> int:
+    """Drop every pending delivery to `recipient` whose purpose starts with one of the
+    prefixes (a withdrawn consent); returns how many. Deliveries being sent are left alone."""
+    total = 0
+    for prefix in purpose_prefixes:
+        total += await drop_pending(prefix, recipient=recipient, session=session)
+    return total
+
+
+def consent_prefixes(purpose: Purpose) -> tuple[str, ...]:
+    """The purpose prefixes of the messages that need consent to `purpose`."""
+    return tuple(prefix for prefix, needed in CONSENT_BY_PREFIX.items() if needed is purpose)
+
+
+def consent_needed(message_purpose: str) -> Purpose | None:
+    """The consent a message with this purpose needs from a citizen recipient, or None."""
+    for prefix, needed in CONSENT_BY_PREFIX.items():
+        if message_purpose.startswith(prefix):
+            return needed
+    return None
 
 
 async def get_message(purpose: str, *, session: AsyncSession) -> OutboxMessage | None:
@@ -586,6 +625,50 @@ async def _finish_sending(delivery_id: int, session: AsyncSession, **values: Any
     )
     row = (await session.exec(statement)).first()
     return None if row is None else str(row[0])
+
+
+async def _drop_withdrawn(
+    claimed: Iterable[Sequence[Any]],
+    messages: Mapping[int | None, OutboxMessage],
+    at: datetime,
+    session: AsyncSession,
+) -> set[int]:
+    """Drop the just-claimed deliveries whose citizen has withdrawn the consent their message
+    needs; return their ids. One query, and none when no claimed message needs consent.
+
+    Recipients who are not (or no longer) citizens are left to the sender's own checks.
+    """
+    needs: dict[int, tuple[int, Purpose]] = {}
+    for delivery_id, message_id, chat_id, _, _ in claimed:
+        needed = consent_needed(messages[message_id].purpose)
+        if needed is not None and chat_id is not None and chat_id > 0:
+            needs[delivery_id] = (chat_id, needed)
+    if not needs:
+        return set()
+    statement = (
+        select(col(Citizen.telegram_user_id), col(Consent.purpose), col(Consent.granted))
+        .outerjoin(Consent, col(Consent.citizen_id) == col(Citizen.id))
+        .where(col(Citizen.telegram_user_id).in_({chat for chat, _ in needs.values()}))
+    )
+    citizens_seen: set[int] = set()
+    granted: set[tuple[int, str]] = set()
+    for telegram_user_id, purpose, is_granted in (await session.exec(statement)).all():
+        citizens_seen.add(telegram_user_id)
+        if is_granted and purpose is not None:
+            granted.add((telegram_user_id, str(purpose)))
+    withdrawn = {
+        delivery_id
+        for delivery_id, (chat, needed) in needs.items()
+        if chat in citizens_seen and (chat, needed.value) not in granted
+    }
+    if withdrawn:
+        await session.exec(
+            update(Delivery)
+            .where(col(Delivery.id).in_(withdrawn))
+            .values(status=DeliveryStatus.dropped, last_error="consent withdrawn", updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+    return withdrawn
 
 
 def _citizen_id_of(recipient: str) -> int | None:
