@@ -163,7 +163,7 @@ async def _serve(settings: Settings, intake: Intake) -> int:
             await app.start()
             await intake.start(app, db)
             await stop_signal.wait()
-            logger.info("stopping (within %.0f s)", settings.shutdown_timeout_seconds)
+            logger.info("stopping (within %g s)", settings.shutdown_timeout_seconds)
         except TelegramError as exc:
             raise StartupError(f"The Bot API refused a start-up call: {exc.message}") from None
         finally:
