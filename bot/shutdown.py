@@ -91,6 +91,9 @@ async def _force_close(app: AnyApplication, intake: Intake) -> None:
     if services is not None and services.dispatcher is not None:
         await services.dispatcher.stop(0)  # cancels the sends still in flight
         await services.dispatcher.bot.shutdown()
+    if services is not None and services.answers is not None:
+        # Survey answers already acknowledged to people: worth the rest of the grace.
+        await services.answers.close()
     if app.job_queue is not None and app.job_queue.scheduler.running:
         app.job_queue.scheduler.shutdown(wait=False)
     await intake.close()
