@@ -170,6 +170,7 @@ async def _serve(settings: Settings, intake: Intake) -> int:
             clean = await shut_down(app, intake, timeout=settings.shutdown_timeout_seconds)
     finally:
         await db.dispose()
+    logger.info("stopped" if clean else "stopped after cancelling what overran the bound")
     return 0 if clean else 1
 
 

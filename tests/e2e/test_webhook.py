@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from telegram import WebhookInfo
 
 from bot.emulator.harness import LiveBot, sqlite_url
 from bot.webhook_server import SECRET_HEADER, WebhookServer
@@ -52,6 +53,16 @@ async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, st
 async def _get(url: str) -> tuple[int, dict[str, object]]:
     async with aiohttp.ClientSession() as client, client.get(url) as response:
         return response.status, json.loads(await response.text())
+
+
+async def _first_delivery_error(live: LiveBot) -> WebhookInfo:
+    """getWebhookInfo once the emulator has recorded a failed delivery (within 10 s)."""
+    for _ in range(1000):
+        info = await live.app.bot.get_webhook_info()
+        if info.last_error_message:
+            return info
+        await asyncio.sleep(0.01)
+    raise AssertionError("no delivery failed")
 
 
 def _update(update_id: int, user_id: int, text: str) -> bytes:
@@ -103,11 +114,7 @@ async def test_updates_sent_with_a_wrong_secret_wait_at_telegram_until_it_is_rig
     await hooked.app.bot.set_webhook(hooked.webhook_url, secret_token="not_the_bots_secret")
     somsri = hooked.user(1010, "สมศรี", language_code="th")
     await hooked.emulator.user_sends(somsri, "/start")
-    for _ in range(200):
-        info = await hooked.app.bot.get_webhook_info()
-        if info.last_error_message:
-            break
-        await asyncio.sleep(0.01)
+    info = await _first_delivery_error(hooked)
     assert info.last_error_message == "Wrong response from the webhook: 403 Forbidden"
     assert info.pending_update_count == 1
     assert hooked.emulator.sent_to(1010) == []
@@ -172,13 +179,12 @@ async def test_while_stopping_updates_are_refused_with_503_and_stay_at_telegram(
     assert (await _get(f"http://127.0.0.1:{server.port}/healthz"))[0] == 503
     anan = hooked.user(1012, "Anan", language_code="th")
     await hooked.emulator.user_sends(anan, "/start")
-    await asyncio.sleep(0.2)
-    info = await hooked.app.bot.get_webhook_info()
+    info = await _first_delivery_error(hooked)
     assert info.pending_update_count == 1 and hooked.emulator.sent_to(1012) == []
     assert info.last_error_message == "Wrong response from the webhook: 503 Service Unavailable"
 
 
-async def test_run_webhook_without_its_settings_is_one_line_and_exit_code_2(
+async def test_run_webhook_without_its_url_is_one_line_and_exit_code_2(
     tmp_path: Path,
 ) -> None:
     env = {
@@ -191,15 +197,4 @@ async def test_run_webhook_without_its_settings_is_one_line_and_exit_code_2(
     assert (code, err.strip().splitlines()) == (
         2,
         ["Configuration error: WEBHOOK_URL: is not set (the HTTPS address Telegram calls)."],
-    )
-    env["WEBHOOK_URL"] = "https://bot.example.org/telegram"
-    code, _, err = await _learncity(env, "run", "--webhook")
-    assert code == 2 and err.strip().splitlines()[-1].startswith(
-        "Configuration error: WEBHOOK_SECRET: is not set"
-    )
-    env["WEBHOOK_SECRET"] = "has spaces!"
-    code, _, err = await _learncity(env, "run", "--webhook")
-    assert (code, err.strip().splitlines()) == (
-        2,
-        ["Configuration error: WEBHOOK_SECRET: must be 1-256 characters of A-Z, a-z, 0-9, _ and -"],
     )
