@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy import text
 from telegram import Update
 
-from bot.services import AnyApplication
+from bot.services import SERVICES_KEY, AnyApplication
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -142,8 +142,6 @@ class WebhookServer:
         }
 
     def _scheduler_running(self) -> bool:
-        from bot.services import SERVICES_KEY
-
         job_queue = self.app.job_queue
         jobs_running = job_queue is not None and job_queue.scheduler.running
         services = self.app.bot_data.get(SERVICES_KEY)

@@ -4,8 +4,10 @@ It takes due deliveries from the delivery log, paces them under Telegram's limit
 each outcome, so a message reaches each recipient once: `sending` is committed before the call
 and `sent` right after it. A process killed in between leaves `sending` rows that are re-sent on
 the next start; at most `concurrency` sends are in flight at any moment, which bounds the
-duplicates a kill can cause (Telegram has no idempotency key). 429s pause every send for
-`retry_after`; 5xx and time-outs retry with backoff; 403 marks the person unreachable.
+duplicates a kill can cause (Telegram has no idempotency key). A graceful stop() lets the sends
+in flight finish and gives claims not yet sent back to pending: it leaves nothing `sending`.
+429s pause every send for `retry_after`; 5xx and time-outs retry with backoff; 403 marks the
+person unreachable.
 
 The dispatcher's own transactions run one at a time (an asyncio lock): on SQLite, concurrent
 writers on separate connections would otherwise queue in SQLite's busy handler, which sleeps
