@@ -20,7 +20,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="learncity", description="LearnCity: a Telegram bot for a learning city."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot with long polling (needs TELEGRAM_BOT_TOKEN)")
+    run = commands.add_parser("run", help="run the bot (needs TELEGRAM_BOT_TOKEN)")
+    run.add_argument(
+        "--webhook", action="store_true", help="webhook, not long polling (WEBHOOK_URL, _SECRET)"
+    )
     demo = commands.add_parser(
         "demo", help="chat with the real bot from the terminal, on the local emulator (no token)"
     )
@@ -82,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     secret = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
-    configure_logging(settings.log_level, [secret] if secret else [])
+    webhook = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    configure_logging(settings.log_level, [s for s in (secret, webhook) if s])
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
@@ -94,10 +98,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         if args.command == "run":
-            from bot.runner import run_polling
+            from bot.runner import run_polling, run_webhook
 
-            await run_polling(settings)
-            return 0
+            return await (run_webhook if args.webhook else run_polling)(settings)
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -145,6 +148,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     except StartupError as error:
         print(error, file=sys.stderr)
         return 1
+    except ConfigurationError as error:  # a setting only one mode needs (e.g. WEBHOOK_URL)
+        print(error, file=sys.stderr)
+        return 2
     return 2
 
 

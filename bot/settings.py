@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +14,8 @@ TELEGRAM_API_BASE_URL = "https://api.telegram.org"
 DEFAULT_DISTRICTS_FILE = Path(__file__).parent / "data" / "districts_yala.yaml"
 
 Language = Literal["th", "en"]
+# Telegram's rule for setWebhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigurationError(Exception):
@@ -126,6 +129,36 @@ class Settings(BaseSettings):
     def bot_api_url(self) -> str:
         """Base URL for Bot API methods, as python-telegram-bot's `base_url` expects it."""
         return f"{self.telegram_api_base_url}/bot"
+
+    # --- Webhook mode and graceful shutdown (`learncity run --webhook`, bot/webhook_server.py).
+    # WEBHOOK_URL is what Telegram calls (HTTPS on 443, 80, 88 or 8443, usually a TLS reverse
+    # proxy); the bot serves its path on WEBHOOK_LISTEN:WEBHOOK_PORT, plus GET /healthz.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("must start with https:// (http:// only for a local Bot API)")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if not WEBHOOK_SECRET_PATTERN.fullmatch(value):
+                raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

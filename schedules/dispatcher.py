@@ -4,8 +4,10 @@ It takes due deliveries from the delivery log, paces them under Telegram's limit
 each outcome, so a message reaches each recipient once: `sending` is committed before the call
 and `sent` right after it. A process killed in between leaves `sending` rows that are re-sent on
 the next start; at most `concurrency` sends are in flight at any moment, which bounds the
-duplicates a kill can cause (Telegram has no idempotency key). 429s pause every send for
-`retry_after`; 5xx and time-outs retry with backoff; 403 marks the person unreachable.
+duplicates a kill can cause (Telegram has no idempotency key). A graceful stop() lets the sends
+in flight finish and gives claims not yet sent back to pending: it leaves nothing `sending`.
+429s pause every send for `retry_after`; 5xx and time-outs retry with backoff; 403 marks the
+person unreachable.
 
 The dispatcher's own transactions run one at a time (an asyncio lock): on SQLite, concurrent
 writers on separate connections would otherwise queue in SQLite's busy handler, which sleeps
@@ -114,6 +116,7 @@ class Dispatcher:
         self.limiter = limiter or RateLimiter(config.rates)
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()  # set by stop(): ends a paced wait at once
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self.max_in_flight_seen = 0
@@ -133,6 +136,7 @@ class Dispatcher:
         if resumed:
             logger.warning("resuming %d sends interrupted by the last stop", resumed)
         self._stopping = False
+        self._stopped.clear()
         self._task = asyncio.create_task(self._run(), name="dispatcher")
         return resumed
 
@@ -160,13 +164,20 @@ class Dispatcher:
         self._wakeup.set()
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Stop taking new deliveries; let the ones in flight finish (within `timeout`)."""
+        """Stop taking new deliveries; let the ones in flight finish (within `timeout`).
+
+        Claims not yet sent go back to pending. Past `timeout` the sends still in flight are
+        cancelled: they stay `sending` and are sent again on the next start.
+        """
         self._stopping = True
+        self._stopped.set()
         self._wakeup.set()
         if self._task is not None:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(self._task), timeout)
             if not self._task.done():
+                for delivery in list(self._in_flight):
+                    delivery.cancel()
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
@@ -202,8 +213,10 @@ class Dispatcher:
                     await self._report_finished()
                     await self._sleep_until_due()
                     continue
-                for task in tasks:
-                    await self.limiter.acquire(task.chat_id)
+                for index, task in enumerate(tasks):
+                    if not await self._acquire(task.chat_id):
+                        await self._release(tasks[index:])
+                        break
                     self._launch(task)
         except Exception:
             logger.exception("the dispatcher stopped on an unexpected error")
@@ -211,6 +224,32 @@ class Dispatcher:
         finally:
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _acquire(self, chat_id: int) -> bool:
+        """The limiter's permission to send, or False once stop() was called (a paced wait,
+        e.g. after a 429, must not hold up the stop)."""
+        if self._stopping:
+            return False
+        acquiring = asyncio.ensure_future(self.limiter.acquire(chat_id))
+        stopping = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if acquiring.done():
+            acquiring.result()  # raises what the limiter raised, as before
+            return True  # the token is taken: this one goes out
+        acquiring.cancel()  # RateLimiter.acquire takes its token only at the end
+        with contextlib.suppress(asyncio.CancelledError):
+            await acquiring
+        return False
+
+    async def _release(self, tasks: list[DeliveryTask]) -> None:
+        """Claims that will not be sent now go back to pending (not `sending`: they were
+        never sent, so the next start must not count them as interrupted)."""
+        async with self._session() as session:
+            released = await deliveries.release_claimed([t.id for t in tasks], session=session)
+        logger.info("stopping: %d claimed deliveries left pending", released)
 
     def _launch(self, task: DeliveryTask) -> None:
         running = asyncio.create_task(self._deliver(task), name=f"delivery-{task.id}")

@@ -301,6 +301,27 @@ async def recover_in_flight(*, session: AsyncSession) -> int:
     return result.rowcount
 
 
+async def release_claimed(delivery_ids: Sequence[int], *, session: AsyncSession) -> int:
+    """Give back claims that were never sent (the dispatcher is stopping): `sending` becomes
+    pending again and the claim no longer counts as an attempt. Returns how many."""
+    if not delivery_ids:
+        return 0
+    result = await session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.id).in_(list(delivery_ids)),
+            col(Delivery.status) == DeliveryStatus.sending,
+        )
+        .values(
+            status=DeliveryStatus.pending,
+            attempts=col(Delivery.attempts) - 1,  # claim_due added one
+            updated_at=clock.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 async def mark_sent(
     delivery_id: int, telegram_message_id: int | None, *, session: AsyncSession
 ) -> bool:

@@ -19,6 +19,7 @@ from bot.app import Setup, build_application
 from bot.logging_setup import configure_logging
 from bot.services import AnyApplication
 from bot.settings import Settings, load_settings
+from bot.webhook_server import WebhookServer
 from storage import migrate
 from storage.database import Database
 
@@ -30,6 +31,7 @@ from .server import EmulatorServer
 logger = logging.getLogger(__name__)
 
 IN_PROCESS_URL = "http://emulator.invalid"
+WEBHOOK_PATH = "/telegram/webhook"
 
 
 @dataclass
@@ -73,6 +75,7 @@ class LiveBot:
         extra_setup: Setup | None = None,
         settings_overrides: dict[str, Any] | None = None,
         in_process: bool = False,
+        webhook_secret: str | None = None,
     ) -> None:
         self.emulator = emulator or Emulator()
         self.server = EmulatorServer(self.emulator)
@@ -85,6 +88,9 @@ class LiveBot:
         self._app: AnyApplication | None = None
         self.db: Database | None = None
         self.settings: Settings | None = None
+        # webhook_secret: updates come by webhook (local mode) to our WebhookServer.
+        self.webhook_secret = webhook_secret
+        self.webhook_server: WebhookServer | None = None
 
     @property
     def app(self) -> AnyApplication:
@@ -115,13 +121,37 @@ class LiveBot:
         if self.app.post_init:
             await self.app.post_init(self.app)
         await self.app.start()
+        if self.webhook_secret is not None:
+            await self._start_webhook(self.webhook_secret)
+            return
         assert self.app.updater is not None
         await self.app.updater.start_polling(
             poll_interval=0, timeout=timedelta(seconds=5), allowed_updates=Update.ALL_TYPES
         )
 
+    async def _start_webhook(self, secret: str) -> None:
+        """Our webhook server on a free port, and setWebhook to it (as `run --webhook`)."""
+        assert self.db is not None
+        self.emulator.webhook.local_mode = True  # plain HTTP on 127.0.0.1
+        self.webhook_server = WebhookServer(
+            self.app, secret=secret, path=WEBHOOK_PATH, database=self.db
+        )
+        await self.webhook_server.start()
+        await self.app.bot.set_webhook(
+            self.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+        )
+
+    @property
+    def webhook_url(self) -> str:
+        """Where the emulator delivers updates in webhook mode."""
+        assert self.webhook_server is not None
+        return f"http://127.0.0.1:{self.webhook_server.port}{WEBHOOK_PATH}"
+
     async def stop(self) -> None:
         """Stop polling and the bot, close the database and the server."""
+        if self.webhook_server is not None:
+            await self.webhook_server.close()
+            self.webhook_server = None
         if self._app is not None:
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
