@@ -102,6 +102,11 @@ NOT_PERSONAL: Final[frozenset[tuple[str, str]]] = frozenset(
         ("sent_polls", "message_id"),
         ("council_agenda_polls", "message_id"),
         ("library_reservations", "press_order"),  # an update id (waitlist order)
+        ("library_events", "readers_per_loan"),  # counts
+        ("sent_polls", "total_voters"),
+        # Names beside a registered id column: exported with the row, blanked by erasure.
+        ("library_reservations", "reader_name"),
+        ("council_action_items", "owner_name"),
     }
 )
 

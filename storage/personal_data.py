@@ -92,8 +92,11 @@ async def export_person(telegram_user_id: int, *, session: AsyncSession) -> dict
         conditions = [ids.matches(c, table) for c in columns if c.subject]
         if name == "audit_log":
             conditions.append(_detail_mentions(table, ids))
-        rows = (await _run(session, select(table).where(or_(*conditions)))).mappings().all()
-        found[name] = [_redacted(dict(row), columns, ids) for row in rows]
+        found[name] = []
+        if conditions:
+            statement = select(table).where(or_(*conditions))
+            rows = (await _run(session, statement)).mappings().all()
+            found[name] = [_redacted(dict(row), columns, ids) for row in rows]
         for column in (c for c in columns if not c.subject):
             keys = list(table.primary_key.columns)
             refs = await _run(session, select(*keys).where(ids.matches(column, table)))
@@ -239,6 +242,13 @@ async def _scrub(ids: _Ids, session: AsyncSession) -> None:
         update(rsvps)
         .where(rsvps.c.telegram_user_id == ids.telegram_user_id)
         .values(display_name=None),
+    )
+    actions = _table("council_action_items")
+    await _run(
+        session,
+        update(actions)
+        .where(actions.c.owner_telegram_user_id == ids.telegram_user_id)
+        .values(owner_name=ERASED_NAME),
     )
     books = _table("library_books")
     await _run(
