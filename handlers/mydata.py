@@ -20,7 +20,7 @@ from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
 from handlers.library import tell_promoted
 from handlers.menus import set_chat_menu
-from handlers.people import CHOSEN_LANGUAGE_KEY, Person, load_person
+from handlers.people import Person, load_person
 from handlers.replies import answer_expired, edit, reply, t
 from storage import button_states, clock
 from storage.enums import Role
@@ -120,7 +120,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     assert erasure is not None
     lang = erasure.language or lang
     if context.user_data is not None:
-        context.user_data.pop(CHOSEN_LANGUAGE_KEY, None)
+        context.user_data.clear()  # drafts and a chosen language are theirs too
     await edit(query, t(context, lang, "forget.done"))
     await set_chat_menu(context.bot, person.telegram_user_id, Role.citizen, lang, services.catalogs)
     for promotion in erasure.promotions:

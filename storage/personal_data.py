@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Final
 
-from sqlalchemy import Table, Text, cast, delete, false, func, or_, select, update
+from sqlalchemy import Table, Text, case, cast, delete, false, func, or_, select, update
 from sqlalchemy.engine import Result
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,7 +26,7 @@ from sqlmodel import SQLModel
 
 from storage import audit, clock, library
 from storage.database import AsyncSession
-from storage.enums import Purpose
+from storage.enums import DeliveryStatus, Purpose
 from storage.library import Promotion
 from storage.models import Citizen, Consent
 from storage.person_columns import PERSON_COLUMNS, Erase, Link, PersonColumn, columns_of, tables
@@ -284,6 +284,9 @@ async def _erase_column(
         # The key is "<purpose>|<recipient>": it must not keep the id either.
         values["key"] = func.replace(table.c.key, f"|{ids.actor}", f"|{audit.actor_for(log_id)}")
         values["chat_id"] = None
+        # Never sent now: dropped, so the message's report is not held open by it.
+        pending = table.c.status == DeliveryStatus.pending.value
+        values["status"] = case((pending, DeliveryStatus.dropped.value), else_=table.c.status)
     await _run(session, update(table).where(condition).values(**values))
 
 
