@@ -100,24 +100,22 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await answer_expired(query, context, lang)
         return
     services = services_of(context)
+    erasure = None
     async with services.db.session() as session:
         state = await button_states.fetch(
             key, flow=FLOW, owner_telegram_id=person.telegram_user_id, session=session
         )
-        if state is None:
-            erasure = None
-        elif data.action == _NO:
-            await button_states.discard(key, session=session)
-        else:
+        # Deleting the state claims the answer: of two quick presses only one goes on.
+        claimed = state is not None and await button_states.discard(key, session=session)
+        if claimed and data.action == _YES:
             erasure = await erase_person(person.telegram_user_id, session=session)
-    if state is None:
+    if not claimed:
         await answer_expired(query, context, lang)
         return
     await query.answer()
-    if data.action == _NO:
+    if erasure is None:
         await edit(query, t(context, lang, "forget.kept"))
         return
-    assert erasure is not None
     lang = erasure.language or lang
     if context.user_data is not None:
         context.user_data.clear()  # drafts and a chosen language are theirs too
