@@ -1,8 +1,8 @@
 """Where a person appears in the schema: every column that can name a Telegram user.
 
 `/mydata` exports by this registry and `/forget` erases by it, so a table added later with a
-person column and no entry here would be silently left out; `tests/storage/
-test_person_columns.py` walks the schema and fails on any such column.
+person column and no entry here would be silently left out: the test
+`tests/storage/test_person_columns.py` walks the schema and fails on any such column.
 """
 
 from __future__ import annotations
