@@ -31,6 +31,7 @@ from handlers import (
     language,
     library,
     library_admin,
+    mydata,
     mysessions,
     needs,
     onboarding,
@@ -75,6 +76,7 @@ FLOWS = (
     council_admin,
     mysessions,
     summary,
+    mydata,
 )
 
 

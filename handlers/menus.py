@@ -43,6 +43,8 @@ MENU: tuple[MenuCommand, ...] = (
     MenuCommand("mysessions"),
     MenuCommand("reminders"),
     MenuCommand("privacy"),
+    MenuCommand("mydata"),
+    MenuCommand("forget"),
     MenuCommand("broadcast", FACILITATORS),
     MenuCommand("poll", FACILITATORS),
     MenuCommand("books", FACILITATORS),

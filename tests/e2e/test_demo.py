@@ -37,7 +37,8 @@ async def test_the_thai_script_signs_a_citizen_up_in_thai(tmp_path: Path) -> Non
     assert "☐ การแจ้งเตือนและข่าวสาร (ไม่ได้ให้ความยินยอม)" in out
     assert "ขออภัย ระบบอ่านได้เฉพาะข้อความและปุ่มกดเท่านั้น" in out  # the sticker
     assert "Done: I will reply in English from now on." in out
-    assert out.rstrip().endswith("/privacy – Privacy and your consents")
+    assert "/privacy – Privacy and your consents" in out
+    assert out.rstrip().endswith("/forget – Erase your data")  # /help, the script's last line
 
 
 async def test_the_english_script_signs_a_teenager_up_with_a_guardians_agreement() -> None:
