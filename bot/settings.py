@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     reminder_sweep_seconds: float = Field(default=300.0, gt=0)
 
+    # --- Database outages (bot/outage.py, bot/spool.py) ---
+    # How long an update that met an unavailable database is retried before it is spooled.
+    db_retry_seconds: float = Field(default=5.0, ge=0, le=120)
+    # Updates kept while the database is down (personal data: created 0700, files 0600).
+    spool_dir: Path = Path("learncity-spool")
+    # How often the spool is checked and, if the database answers, replayed.
+    spool_replay_seconds: float = Field(default=5.0, gt=0)
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
