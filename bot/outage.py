@@ -62,11 +62,11 @@ _attempt: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar(
 )
 
 
-def absorb(error: BaseException | None) -> bool:
+def absorb(error: BaseException | None, update: object) -> bool:
     """For the error handler: True if `error` is a database outage that is dealt with here.
 
-    During an update's handling, it is marked for a retry (or the spool); elsewhere (a job),
-    one warning line is logged: the job runs again later anyway.
+    During an update's handling by an `OutageGuard`, it is marked for a retry (or the spool);
+    in a job (no update), one warning line is logged: the job runs again later anyway.
     """
     if error is None or not is_unavailable(error):
         return False
@@ -74,9 +74,11 @@ def absorb(error: BaseException | None) -> bool:
     if attempt is not None:
         attempt.unavailable = True
         logger.info("the database is unavailable (%s); the update will be retried", _short(error))
-    else:
+        return True
+    if update is None:
         logger.warning("the database is unavailable (%s); the job will run again", _short(error))
-    return True
+        return True
+    return False  # an update nobody will retry: the error handler tells the person
 
 
 def retrying() -> bool:

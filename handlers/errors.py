@@ -23,7 +23,7 @@ def register(app: AnyApplication) -> None:
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with traceback; in a private chat, say something went wrong (never the details)."""
-    if outage.absorb(context.error):
+    if outage.absorb(context.error, update):
         # The database is briefly down: the update is retried or spooled (bot/outage.py), and
         # no other handler group may act on it meanwhile (e.g. the fallback's "unknown").
         raise ApplicationHandlerStop
