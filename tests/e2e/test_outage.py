@@ -12,17 +12,22 @@ import stat
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from asyncpg.exceptions import ConnectionDoesNotExistError
 from sqlalchemy.engine import make_url
 from sqlmodel import func, select
+from telegram import Update
 
 from bot.emulator import harness
-from bot.emulator.harness import LiveBot
+from bot.emulator.harness import LiveBot, sqlite_url
 from bot.emulator.model import EmuMessage
 from bot.i18n.catalog import catalogs
 from bot.outage import OUTAGE_KEY, OutageGuard
 from bot.survey_cli import DEFAULT_SURVEY
+from handlers import needs
+from handlers.people import Person
 from storage import citizens, surveys
 from storage.citizens import NewCitizen
 from storage.database import Database, normalize_url
@@ -170,3 +175,33 @@ async def test_answers_given_during_a_cut_are_stored_once_when_the_database_is_b
     assert total == len(CITIZENS)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
+
+
+async def test_a_vote_stored_just_before_the_database_failed_still_brings_the_next_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LiveBot(
+        database_url=sqlite_url(tmp_path / "outage.db"),
+        settings_overrides={"spool_dir": tmp_path / "spool", "db_retry_seconds": 2.0},
+    )
+    async with live:
+        assert live.db is not None
+        await _prepare(live.db)
+        user = live.user(7101, "สมศรี", language_code="th")
+        await live.send(user, "/needs")
+        real_load_person = needs.load_person
+        failures = [ConnectionDoesNotExistError("connection was closed in the middle of operation")]
+
+        async def load_person_failing_once(update: Update, context: Any) -> Person:
+            if failures:  # the vote is committed; the connection drops right after
+                raise failures.pop()
+            return await real_load_person(update, context)
+
+        monkeypatch.setattr(needs, "load_person", load_person_failing_once)
+        [poll] = _polls(live, user.id)
+        await live.emulator.polls.vote(user, poll, [0])
+        await live.settle()
+        assert failures == []
+        assert len(_polls(live, user.id)) == 2, "handled again: the next question is sent"
+        assert len(await _stored(live.db, user.id)) == 1
+        assert live.app.bot_data[OUTAGE_KEY].spool.pending() == []
