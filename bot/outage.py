@@ -97,6 +97,7 @@ class OutageGuard:
         self._consenting: OrderedDict[int, Language] = OrderedDict()
         self._told: set[int] = set()
         self._replay_lock = asyncio.Lock()
+        self._known_down = False
         self.spooled = 0
         self.replayed = 0
 
@@ -132,8 +133,11 @@ class OutageGuard:
         token = _attempt.set(attempt)
         try:
             await first_run
+            # Known down (an update already gave up, and no replay has found it back): waiting
+            # again would only hold this update and its slot; straight to the spool.
+            retry_seconds = 0.0 if self._known_down else self.retry_seconds
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + self.retry_seconds
+            deadline = loop.time() + retry_seconds
             delay = FIRST_DELAY_SECONDS
             while attempt.unavailable and loop.time() + delay <= deadline:
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
@@ -142,6 +146,7 @@ class OutageGuard:
                 await self._app.process_update(update)
         finally:
             _attempt.reset(token)
+        self._known_down = attempt.unavailable
         if attempt.unavailable:
             await self._give_up(update, sender)
 
@@ -158,6 +163,7 @@ class OutageGuard:
             database: Database = self._services().db
             if not await database.ping():
                 return 0
+            self._known_down = False
             done = 0
             for _ in range(100):  # new updates may join while we replay; bounded all the same
                 ids = self.spool.pending()
@@ -190,7 +196,7 @@ class OutageGuard:
             _attempt.reset(token)
         if attempt.unavailable:
             return None
-        self.spool.remove(update_id)
+        await self.spool.discard(update_id)
         self.replayed += 1
         if not self.spool.has_pending(spooled.sender):
             self._told.discard(spooled.sender)
@@ -205,7 +211,7 @@ class OutageGuard:
             await self._tell(update, sender, "outage.try_later")
             return
         try:
-            await asyncio.to_thread(self.spool.add, update.update_id, sender, update.to_dict())
+            await self.spool.put(update.update_id, sender, update.to_dict())
         except OSError:
             logger.exception("could not spool update %d", update.update_id)
             await self._tell(update, sender, "outage.try_later")

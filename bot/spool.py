@@ -9,6 +9,7 @@ data: the directory is 0700 and each file 0600, and `forget_person` removes some
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -46,9 +47,21 @@ class Spool:
         self._senders: dict[int, int] | None = None  # update_id → sender, once loaded
 
     def add(self, update_id: int, sender: int, update: dict[str, Any]) -> Path:
-        """Write one update durably; returns its file. Blocking: call it in a thread."""
-        self._ensure_directory()
+        """Write one update durably and count it as pending; returns its file (blocking)."""
         senders = self._index()
+        path = self._write(update_id, sender, update)
+        senders[update_id] = sender
+        return path
+
+    async def put(self, update_id: int, sender: int, update: dict[str, Any]) -> Path:
+        """`add` with the disk work in a thread, so fsync does not stall the event loop."""
+        senders = self._index()
+        path = await asyncio.to_thread(self._write, update_id, sender, update)
+        senders[update_id] = sender  # here, not in the thread: readers iterate the index
+        return path
+
+    def _write(self, update_id: int, sender: int, update: dict[str, Any]) -> Path:
+        self._ensure_directory()
         payload = {
             "version": FORMAT_VERSION,
             "update_id": update_id,
@@ -71,7 +84,6 @@ class Spool:
             temporary.unlink(missing_ok=True)
             raise
         self._sync_directory()  # the rename itself must survive a crash too
-        senders[update_id] = sender
         return final
 
     def pending(self) -> list[int]:
@@ -92,9 +104,17 @@ class Spool:
         return SpooledUpdate(int(payload["update_id"]), int(payload["sender"]), payload["update"])
 
     def remove(self, update_id: int) -> None:
-        """Delete a spooled update (it was replayed)."""
-        self._path(update_id).unlink(missing_ok=True)
+        """Delete a spooled update (it was replayed); blocking."""
         self._index().pop(update_id, None)
+        self._unlink(update_id)
+
+    async def discard(self, update_id: int) -> None:
+        """`remove` with the disk work in a thread."""
+        self._index().pop(update_id, None)
+        await asyncio.to_thread(self._unlink, update_id)
+
+    def _unlink(self, update_id: int) -> None:
+        self._path(update_id).unlink(missing_ok=True)
         self._sync_directory()
 
     def forget_person(self, telegram_user_id: int) -> int:

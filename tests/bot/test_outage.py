@@ -226,3 +226,19 @@ async def test_forget_person_drops_their_spooled_updates_and_their_consent_mark(
 async def test_a_logic_error_is_not_taken_for_an_outage() -> None:
     assert not outage.absorb(ValueError("bad input"), None)
     assert not outage.absorb(None, None)
+
+
+async def test_once_an_update_gave_up_the_next_ones_go_to_the_spool_without_waiting(
+    guard: OutageGuard, app: FakeApp, db: FakeDatabase
+) -> None:
+    guard.remember_consent(46, "th")
+    db.down = True
+    await _handle(guard, app, _vote(1, CONSENTING, app))
+    app.fail_next[2] = 1  # would succeed on a retry, but the outage is known: no retry
+    db.down = False
+    await _handle(guard, app, _vote(2, 46, app))
+    assert guard.spool.pending() == [1, 2]
+    assert await _replay(guard) == 2  # the replay found the database back
+    app.fail_next[3] = 1
+    await _handle(guard, app, _vote(3, 46, app))
+    assert app.handled == [1, 2, 3], "retried again once the database was seen back"

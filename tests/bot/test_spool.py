@@ -98,3 +98,13 @@ def test_nothing_touches_the_disk_until_something_is_spooled(tmp_path: Path) -> 
     assert spool.pending() == [] and not spool.has_pending(42)
     assert spool.forget_person(42) == 0
     assert not (tmp_path / "spool").exists()
+
+
+async def test_the_async_forms_write_and_delete_the_same_way(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    await spool.put(8, 42, _update(8, 42))
+    await spool.put(3, 43, _update(3, 43))
+    assert Spool(tmp_path / "spool").pending() == [3, 8]
+    await spool.discard(3)
+    assert spool.pending() == [8] and not spool.has_pending(43)
+    assert Spool(tmp_path / "spool").pending() == [8]
