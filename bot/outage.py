@@ -179,8 +179,7 @@ class OutageGuard:
             return done
 
     def _sender_of(self, update_id: int) -> int | None:
-        spooled = self.spool.read(update_id)
-        return spooled.sender if spooled is not None else None
+        return self.spool.sender_of(update_id)
 
     async def _replay_one(self, update_id: int) -> int | None:
         """1 if replayed (and deleted), 0 if it was gone, None if the database failed again."""
@@ -248,6 +247,12 @@ def outage_of(context: CallbackContext[Any, Any, Any, Any]) -> OutageGuard | Non
     """The guard of the application handling this update, if it has one."""
     guard = context.application.bot_data.get(OUTAGE_KEY)
     return guard if isinstance(guard, OutageGuard) else None
+
+
+def forget_person(context: CallbackContext[Any, Any, Any, Any], telegram_user_id: int) -> int:
+    """For /forget: remove this person's spooled updates and consent mark; returns how many."""
+    guard = outage_of(context)
+    return guard.forget_person(telegram_user_id) if guard is not None else 0
 
 
 async def replay_job(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -94,6 +94,10 @@ class Spool:
         """True if `sender` has updates waiting (theirs must not overtake them)."""
         return sender in self._index().values()
 
+    def sender_of(self, update_id: int) -> int | None:
+        """Whose spooled update this is, or None if it is not (or no longer) spooled."""
+        return self._index().get(update_id)
+
     def read(self, update_id: int) -> SpooledUpdate | None:
         """One spooled update, or None if it is gone (replayed or forgotten meanwhile)."""
         try:

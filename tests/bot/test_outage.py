@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -242,3 +243,14 @@ async def test_once_an_update_gave_up_the_next_ones_go_to_the_spool_without_wait
     app.fail_next[3] = 1
     await _handle(guard, app, _vote(3, 46, app))
     assert app.handled == [1, 2, 3], "retried again once the database was seen back"
+
+
+async def test_forget_from_a_handler_context_removes_the_spooled_updates(
+    guard: OutageGuard, app: FakeApp, db: FakeDatabase
+) -> None:
+    db.down = True
+    await _handle(guard, app, _vote(1, CONSENTING, app))
+    app.bot_data[outage.OUTAGE_KEY] = guard
+    context = SimpleNamespace(application=app)
+    assert outage.forget_person(context, CONSENTING) == 1  # type: ignore[arg-type]
+    assert guard.spool.pending() == []
