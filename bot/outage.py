@@ -154,8 +154,9 @@ class OutageGuard:
         """Replay the spool in update_id order if the database answers; returns how many.
 
         `in_turn(key, awaitable)` runs an awaitable in the turn of that sender, so a spooled
-        update and a new one of the same person never run at once. Stops at the first update
-        that meets the outage again; it stays for the next run.
+        update and a new one of the same person never run at once. An update that meets the
+        outage again stays for the next run, and so do its sender's later ones; if the
+        database no longer answers at all, the run stops there.
         """
         if self._replay_lock.locked() or not self.spool.pending():
             return 0
@@ -165,14 +166,22 @@ class OutageGuard:
                 return 0
             self._known_down = False
             done = 0
+            held: set[int | None] = set()  # senders whose next update failed: keep their order
             for _ in range(100):  # new updates may join while we replay; bounded all the same
-                ids = self.spool.pending()
+                ids = [i for i in self.spool.pending() if self._sender_of(i) not in held]
                 if not ids:
                     break
                 for update_id in ids:
-                    outcome = await in_turn(self._sender_of(update_id), self._replay_one(update_id))
+                    sender = self._sender_of(update_id)
+                    if sender in held:
+                        continue
+                    outcome = await in_turn(sender, self._replay_one(update_id))
                     if outcome is None:
-                        return done
+                        held.add(sender)
+                        if not await database.ping():
+                            return done
+                        logger.warning("spooled update %d failed again; it waits", update_id)
+                        continue
                     done += outcome
             if done:
                 logger.info("replayed %d spooled updates", done)

@@ -197,18 +197,39 @@ async def test_replay_waits_for_the_database_then_runs_in_update_id_order_and_de
     assert len(delayed) == 2
 
 
-async def test_replay_stops_where_the_database_fails_again_and_resumes_there(
+async def test_an_update_that_fails_again_holds_back_its_sender_only_until_the_next_run(
+    guard: OutageGuard, app: FakeApp, db: FakeDatabase
+) -> None:
+    guard.remember_consent(47, "th")
+    db.down = True
+    for update_id, sender in ((1, CONSENTING), (2, CONSENTING), (3, 47), (4, CONSENTING)):
+        await _handle(guard, app, _vote(update_id, sender, app))
+    db.down = False
+    app.fail_next[2] = 1
+    assert await _replay(guard) == 2
+    assert app.handled == [1, 3], "4 must not overtake 2; 47's update need not wait"
+    assert guard.spool.pending() == [2, 4]
+    assert await _replay(guard) == 2
+    assert app.handled == [1, 3, 2, 4]
+
+
+async def test_replay_stops_when_the_database_is_gone_again(
     guard: OutageGuard, app: FakeApp, db: FakeDatabase
 ) -> None:
     db.down = True
-    for update_id in (1, 2, 3):
-        await _handle(guard, app, _vote(update_id, CONSENTING, app))
+    for update_id in (1, 2, 3):  # three people
+        guard.remember_consent(CONSENTING + update_id, "en")
+        await _handle(guard, app, _vote(update_id, CONSENTING + update_id, app))
     db.down = False
-    app.fail_next[2] = 1
+    original = app.process_update
+
+    async def down_after_the_first(update: Update) -> None:
+        await original(update)
+        db.down = True
+
+    app.process_update = down_after_the_first  # type: ignore[method-assign]
     assert await _replay(guard) == 1
-    assert app.handled == [1] and guard.spool.pending() == [2, 3]
-    assert await _replay(guard) == 2
-    assert app.handled == [1, 2, 3]
+    assert guard.spool.pending() == [2, 3]
 
 
 async def test_forget_person_drops_their_spooled_updates_and_their_consent_mark(
