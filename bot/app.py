@@ -14,8 +14,10 @@ from bot.districts import load_districts
 from bot.http_request import AiohttpRequest
 from bot.i18n.catalog import catalogs
 from bot.logging_setup import protect_secret
+from bot.outage import OUTAGE_KEY, REPLAY_JOB, OutageGuard, replay_job
 from bot.services import SERVICES_KEY, AnyApplication, Services, services_from_app
 from bot.settings import Settings
+from bot.spool import Spool
 from bot.update_processor import PerSenderUpdateProcessor
 from handlers import (
     admin,
@@ -102,6 +104,7 @@ def build_application(
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     protect_secret(token.get_secret_value())
+    guard = OutageGuard(Spool(settings.spool_dir), retry_seconds=settings.db_retry_seconds)
     builder = (
         ApplicationBuilder()
         .token(token.get_secret_value())
@@ -114,7 +117,7 @@ def build_application(
             )
         )
         .rate_limiter(interactive_rate_limiter(settings))
-        .concurrent_updates(PerSenderUpdateProcessor(settings.concurrent_updates))
+        .concurrent_updates(PerSenderUpdateProcessor(settings.concurrent_updates, guard))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -128,6 +131,8 @@ def build_application(
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["request_factory"] = request_factory
+    guard.bind(app)
+    app.bot_data[OUTAGE_KEY] = guard
     if database is not None:
         app.bot_data["database"] = database
     for flow in FLOWS:
@@ -205,6 +210,11 @@ async def _start_time_engine(app: AnyApplication, services: Services) -> None:
     await dispatcher.start()
     if app.job_queue is not None:
         services.engine.install(app.job_queue)
+        # At once (updates spooled before a restart) and then every few seconds.
+        app.job_queue.run_repeating(
+            replay_job, interval=settings.spool_replay_seconds, first=0, name=REPLAY_JOB,
+            job_kwargs={"max_instances": 4},  # a long replay makes later runs return at once
+        )  # fmt: skip
 
 
 async def _post_shutdown(app: AnyApplication) -> None:

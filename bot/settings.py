@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     # When the daily retention job runs, in the city's time zone (HH:MM).
     retention_time: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
+    # --- Database outages (bot/outage.py, bot/spool.py) ---
+    # How long an update that met an unavailable database is retried before it is spooled.
+    db_retry_seconds: float = Field(default=5.0, ge=0, le=120)
+    # Updates kept while the database is down (personal data: created 0700, files 0600).
+    spool_dir: Path = Path("learncity-spool")
+    # How often the spool is checked and, if the database answers, replayed.
+    spool_replay_seconds: float = Field(default=5.0, gt=0)
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:

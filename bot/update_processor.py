@@ -9,11 +9,17 @@ are serialised per sender (user, else chat) and run in parallel across senders.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+if TYPE_CHECKING:
+    from bot.outage import OutageGuard
+
+T = TypeVar("T")
 
 
 def sender_key(update: object) -> int | None:
@@ -31,22 +37,36 @@ def sender_key(update: object) -> int | None:
 class PerSenderUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across senders, in order for each sender."""
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, guard: OutageGuard | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        # Retries (and spools) updates that met a database outage, inside the sender's turn.
+        self.guard = guard
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run `coroutine` after the same sender's earlier updates have finished."""
-        key = sender_key(update)
+        async with self._turn(sender_key(update)):
+            if self.guard is None:
+                await coroutine
+            else:
+                await self.guard.handle(update, coroutine)
+
+    async def in_turn(self, key: int | None, awaitable: Awaitable[T]) -> T:
+        """Await `awaitable` in the turn of sender `key` (e.g. to replay a spooled update)."""
+        async with self._turn(key):
+            return await awaitable
+
+    @asynccontextmanager
+    async def _turn(self, key: int | None) -> AsyncIterator[None]:
         if key is None:
-            await coroutine
+            yield
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:  # asyncio.Lock is FIFO: arrival order is kept
-                await coroutine
+                yield
         finally:
             self._waiting[key] -= 1
             if self._waiting[key] == 0:  # nobody queued: forget it, so memory stays flat

@@ -7,8 +7,9 @@ import logging
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import outage
 from bot.services import AnyApplication, services_of
 from handlers.people import language_from_telegram, load_person
 
@@ -22,6 +23,10 @@ def register(app: AnyApplication) -> None:
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with traceback; in a private chat, say something went wrong (never the details)."""
+    if outage.absorb(context.error, update):
+        # The database is briefly down: the update is retried or spooled (bot/outage.py), and
+        # no other handler group may act on it meanwhile (e.g. the fallback's "unknown").
+        raise ApplicationHandlerStop
     logger.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

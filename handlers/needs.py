@@ -26,6 +26,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import outage
 from bot.language_detection import detect_language
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
@@ -187,7 +188,10 @@ async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if outcome.status in ("unknown_poll", "closed"):
         logger.info("ignored an answer to a %s poll", outcome.status.replace("_poll", ""))
         return
-    if outcome.status == "stored" and outcome.kind == "survey":
+    # Handled again after an outage, the vote may already be in ("unchanged") while the next
+    # question was never sent: send it now.
+    first = outcome.status == "stored" or (outcome.status == "unchanged" and outage.retrying())
+    if first and outcome.kind == "survey":
         person = await load_person(update, context)
         await _continue(context, person)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram import Update, User
 from telegram.ext import ContextTypes
 
+from bot.outage import outage_of
 from bot.services import services_of
 from storage import citizens
 from storage.enums import LANGUAGES, Language, Role
@@ -67,6 +68,8 @@ async def load_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Per
     else:
         language = language_from_telegram(user, services.settings.default_language)
     role = Role(citizen.role) if citizen is not None else Role.citizen
+    if (guard := outage_of(context)) is not None:  # whom to spool for while the database is down
+        guard.remember_consent(user.id, citizen.language if citizen is not None else None)
     if user.id in services.settings.admin_ids:
         role = Role.admin
     return Person(user.id, language, role, citizen)

@@ -36,7 +36,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from schedules.rate_limit import RateLimiter, Rates
 from storage import clock, deliveries
-from storage.database import AsyncSession, Database
+from storage.database import AsyncSession, Database, is_unavailable
 from storage.deliveries import DeliveryReport, DeliveryTask, PollSpec
 from storage.models import OutboxMessage
 
@@ -46,6 +46,7 @@ ReportCallback = Callable[[OutboxMessage, DeliveryReport], Awaitable[None]]
 # When nothing is due, look again at least this often (deliveries may be added by another
 # process, e.g. `learncity` commands, that cannot wake us).
 IDLE_POLL_SECONDS = 5.0
+UNAVAILABLE_PAUSE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -205,13 +206,21 @@ class Dispatcher:
                 if free <= 0:
                     await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                async with self._session() as session:
-                    # Sends that finished while we waited for the session freed more slots.
-                    free = self.config.concurrency - len(self._in_flight)
-                    tasks = await deliveries.claim_due(free, session=session)
-                if not tasks:
-                    await self._report_finished()
-                    await self._sleep_until_due()
+                try:
+                    async with self._session() as session:
+                        # Sends that finished while we waited for the session freed more slots.
+                        free = self.config.concurrency - len(self._in_flight)
+                        tasks = await deliveries.claim_due(free, session=session)
+                    if not tasks:
+                        await self._report_finished()
+                        await self._sleep_until_due()
+                        continue
+                except Exception as error:
+                    if not is_unavailable(error):
+                        raise
+                    # A database outage must not stop the sends for good: look again later.
+                    logger.warning("the database is unavailable; deliveries wait (%s)", error)
+                    await asyncio.sleep(UNAVAILABLE_PAUSE_SECONDS)
                     continue
                 for index, task in enumerate(tasks):
                     if not await self._acquire(task.chat_id):

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-__all__ = ["AsyncSession", "Database", "normalize_url"]
+__all__ = ["AsyncSession", "Database", "is_unavailable", "normalize_url"]
 
 # Many concurrent handlers can queue for SQLite's single writer; waiting longer beats failing
 # with "database is locked" (seen at 256 concurrent updates in bench/bench_needs.py).
@@ -22,6 +23,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # The execution option that marks a read-only SQLite transaction (plain, deferred BEGIN).
 _READONLY_OPTION = "learncity_readonly"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# A server that does not answer at all (a cut network) must fail fast enough for the update's
+# bounded retry (DB_RETRY_SECONDS) to see it; asyncpg's own default is 60 s.
+PG_CONNECT_TIMEOUT_SECONDS = 5.0
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -58,11 +62,14 @@ class Database:
             _create_parent_directory(self._url)
         elif backend == "postgresql":
             self._backend = "postgresql"
+            # A pooled connection the server (or a proxy) dropped is replaced, not handed out.
             engine_kwargs["pool_pre_ping"] = True
+            connect_args: dict[str, Any] = {"timeout": PG_CONNECT_TIMEOUT_SECONDS}
             if schema is not None:
                 if not _SCHEMA_NAME.match(schema):
                     raise ValueError(f"schema must be a lower-case identifier: {schema!r}")
-                engine_kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+                connect_args["server_settings"] = {"search_path": schema}
+            engine_kwargs["connect_args"] = connect_args
         else:
             raise ValueError(f"unsupported database (use sqlite or postgresql): {backend}")
         self._schema = schema
@@ -131,12 +138,84 @@ class Database:
                 raise
             await session.commit()
 
+    async def ping(self) -> bool:
+        """True if the database answers a trivial query now; False if it is unavailable."""
+        try:
+            async with self._engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+        except Exception as error:
+            if is_unavailable(error):
+                return False
+            raise
+        return True
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self._engine.dispose()
 
     def __repr__(self) -> str:
         return f"Database({self.url_for_display!r})"
+
+
+# Driver errors that mean "no usable connection right now", not "this statement is wrong".
+# SQLSTATE class 08 (connection exception) and the server shutting down or starting up.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite's transient failures: another process holds the lock past busy_timeout, or the file
+# (e.g. on a network share) is briefly unreachable.
+_SQLITE_TRANSIENT = ("database is locked", "unable to open database file", "disk i/o error")
+_DRIVER_PATHS = ("/asyncpg/", "/sqlalchemy/", "/aiosqlite/")
+
+
+def is_unavailable(raised: BaseException) -> bool:
+    """True when `raised` means the database is briefly unavailable (retrying may succeed).
+
+    Connection refused or reset, a connection the server closed, a server shutting down or
+    starting, SQLite's "database is locked": yes. A constraint violation, a bad statement or
+    any other logic error: no. An OSError counts only when a database driver raised it, so a
+    missing file elsewhere is not taken for an outage.
+    """
+    for error in _causes(raised):
+        if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
+            return True
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        message = str(error).lower()
+        if type(error).__name__ == "InterfaceError" and "connection" in message:
+            return True  # asyncpg: "connection is closed" / "connection was closed in the middle"
+        if isinstance(error, sqlite3.OperationalError) and message.startswith(_SQLITE_TRANSIENT):
+            return True
+        if isinstance(error, OSError) and _raised_by_driver(error):
+            return True
+    return False
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """`error`, what it wraps (`.orig`) and its causes and contexts, each once."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is s for s in seen) or len(seen) > 20:
+            continue
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        pending.extend([current.__context__, current.__cause__])
+        if isinstance(orig, BaseException):
+            pending.append(orig)
+    return seen
+
+
+def _raised_by_driver(error: BaseException) -> bool:
+    traceback = error.__traceback__
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename.replace("\\", "/")
+        if any(path in filename for path in _DRIVER_PATHS):
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 class _WriteTurn:

@@ -52,3 +52,27 @@ async def test_each_senders_updates_run_in_order_while_senders_run_together() ->
 def test_the_sender_is_the_user_else_the_chat() -> None:
     assert sender_key(_update(1, 42)) == 42
     assert sender_key(object()) is None
+
+
+async def test_work_run_in_a_senders_turn_waits_for_their_update_in_progress() -> None:
+    processor = PerSenderUpdateProcessor(max_concurrent_updates=4)
+    log: list[str] = []
+    release = asyncio.Event()
+
+    async def slow_update() -> None:
+        await release.wait()
+        log.append("update")
+
+    async def replayed() -> str:
+        log.append("replayed")
+        return "done"
+
+    running = asyncio.create_task(processor.do_process_update(_update(1, 7), slow_update()))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(processor.in_turn(7, replayed()))
+    other = await processor.in_turn(8, replayed())  # another sender does not wait
+    assert other == "done" and log == ["replayed"]
+    release.set()
+    assert await waiting == "done"
+    await running
+    assert log == ["replayed", "update", "replayed"]
