@@ -15,6 +15,7 @@ from typing import Any, Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot import outage
 from bot.i18n.dates import format_date
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
@@ -117,6 +118,8 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await edit(query, t(context, lang, "forget.kept"))
         return
     lang = erasure.language or lang
+    # Updates spooled during a database outage are theirs too (bot/outage.py).
+    outage.forget_person(context, person.telegram_user_id)
     if context.user_data is not None:
         context.user_data.clear()  # drafts and a chosen language are theirs too
     await edit(query, t(context, lang, "forget.done"))
