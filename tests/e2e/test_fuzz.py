@@ -33,8 +33,13 @@ from telegram.ext import ContextTypes
 from bot.emulator.harness import LiveBot, sqlite_url
 from bot.emulator.model import EmuMessage, EmuUser
 from bot.services import AnyApplication
+from bot.survey_cli import DEFAULT_SURVEY
 from handlers.input_guard import GUARD_KEY, InputGuard, Verdict, utf16_length
+from storage import surveys
 from storage.enums import Role
+from storage.survey_spec import load_survey_file
+from tests.e2e.citizen_council_helpers import monthly_council
+from tests.e2e.library_helpers import BOOK_ACCOUNT, book_account, listed_book, new_event
 from tests.e2e.library_people import person
 
 BATCHES = int(os.environ.get("FUZZ_BATCHES", 100))
@@ -315,6 +320,7 @@ async def _start(world: World, tmp_path: Path) -> None:
             granted = role if isinstance(role, Role) else None
             await person(live, user_id, language or "th", role=granted)
             world.users.append(live.emulator.users[user_id])
+    await _stock(live)
     live.emulator.add_user(OTHER_BOT, "Spam", username="spam_bot", is_bot=True)
     live.emulator.add_group(GROUP_MEMBER, "Yala readers")
     live.emulator.add_group(GROUP_ADMIN, "Yala council", supergroup=True)
@@ -322,6 +328,19 @@ async def _start(world: World, tmp_path: Path) -> None:
     facilitator = live.emulator.users[8201]
     await live.set_membership(facilitator, GROUP_MEMBER, "member")
     await live.set_membership(facilitator, GROUP_ADMIN, "administrator")
+
+
+async def _stock(live: LiveBot) -> None:
+    """Something behind each door: an open survey, a human book at an event, a council."""
+    assert live.db is not None
+    async with live.db.session() as session:
+        survey = await surveys.import_survey(load_survey_file(DEFAULT_SURVEY), session=session)
+        assert survey.id is not None
+        await surveys.open_survey(survey.id, actor="test", session=session)
+    book_account(live, BOOK_ACCOUNT)
+    book = await listed_book(live.db)
+    await new_event(live.db, [book.id])
+    await monthly_council(live.db)
 
 
 def test_ten_thousand_odd_updates_break_nothing(tmp_path: Path) -> None:
