@@ -239,7 +239,8 @@ class World:
             if counted is None or outcome.verdict in SILENT:
                 continue
             if query is None and (chat is None or chat.type != ChatType.PRIVATE):
-                continue  # in groups the bot speaks only when addressed (handlers/fallback)
+                if not _addressed(update) or outcome.verdict is Verdict.TOO_LONG:
+                    continue  # in groups the bot speaks only when addressed (handlers/fallback)
             chat_id = str(chat.id) if chat is not None else ""
             answered = any(
                 str(c.params.get("chat_id")) == chat_id
@@ -249,6 +250,14 @@ class World:
             if not answered:
                 found.append(f"{outcome.verdict}: {update.to_dict()}"[:300])
         return found
+
+
+def _addressed(update: Update) -> bool:
+    """A new group message naming the bot (rules 2-7 of the guard aside, it must be answered)."""
+    message = update.message
+    if message is None or message.forward_origin is not None:
+        return False
+    return f"@{BOT_NAME}" in (message.text or "").lower()
 
 
 def _instrument(world: World) -> Callable[[AnyApplication], None]:
