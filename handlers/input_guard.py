@@ -129,16 +129,21 @@ class Throttle:
         self._seconds = seconds
         self._clock = clock
         self._next: dict[int, float] = {}
+        self._prune_at = 1024
 
     def due(self, key: int) -> bool:
         """True (and start a new window) if `key` has had no notice in this window."""
         now = self._clock()
         if self._next.get(key, 0.0) > now:
             return False
-        if len(self._next) > 1024:
-            self._next = {k: v for k, v in self._next.items() if v > now}
         self._next[key] = now + self._seconds
+        if len(self._next) > self._prune_at:  # amortised: a crowd costs no scan per notice
+            self._next = {k: v for k, v in self._next.items() if v > now}
+            self._prune_at = max(1024, 2 * len(self._next))
         return True
+
+    def __len__(self) -> int:
+        return len(self._next)
 
 
 class InputGuard:

@@ -78,6 +78,12 @@ def test_a_notice_is_due_once_per_window() -> None:
     assert [throttle.due(1), throttle.due(1), throttle.due(2)] == [True, False, True]
     clock.now = 61.0
     assert throttle.due(1) is True
+    for person in range(3, 2000):
+        throttle.due(person)
+    clock.now = 200.0
+    for person in range(2000, 2100):
+        throttle.due(person)
+    assert len(throttle) < 1100  # windows long over are forgotten
 
 
 def test_a_flood_in_private_gets_one_notice_then_silence() -> None:
