@@ -29,6 +29,7 @@ from handlers import (
     fallback,
     groups,
     help,
+    input_guard,
     invites,
     language,
     library,
@@ -59,6 +60,7 @@ Setup = Callable[[AnyApplication], None]
 
 # Each flow adds its handlers; the fallback goes last so a flow always wins (same group 0).
 FLOWS = (
+    input_guard,  # its own group (-1000): ahead of every flow whatever its place here
     onboarding,
     help,
     language,

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     # Updates handled at once (across people; each person's stay in order).
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     reminder_sweep_seconds: float = Field(default=300.0, gt=0)
+    # --- Odd and hostile input (handlers/input_guard.py) ---
+    # Each person's commands, texts and taps: a burst of this many, refilled at this pace.
+    input_burst: int = Field(default=8, ge=1)
+    input_per_second: float = Field(default=1.0, gt=0)
+    # At most one "please slow down" (and one "edits are not read") per person this often.
+    input_notice_seconds: float = Field(default=60.0, gt=0)
+    # Free text longer than this is refused with the limit stated (staff flows set their own).
+    input_max_text: int = Field(default=1000, ge=1, le=4096)
 
     # --- privacy: retention (issue 10) ---
     # Free texts (needs in people's own words, council suggestions, library feedback) are

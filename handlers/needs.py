@@ -30,6 +30,7 @@ from bot import outage
 from bot.language_detection import detect_language
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
+from handlers.input_guard import utf16_length
 from handlers.people import Person, load_person
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, surveys
@@ -237,7 +238,11 @@ async def _on_free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if context.user_data is not None:
             context.user_data.pop(FREE_TEXT_KEY, None)
         return
-    text = message.text.strip()[:MAX_FREE_TEXT]
+    text = message.text.strip()
+    if utf16_length(text) > MAX_FREE_TEXT:  # staff reach here; the input guard stops citizens
+        await reply(update, context, person.language, "guard.too_long",
+                    limit=MAX_FREE_TEXT, length=utf16_length(text))  # fmt: skip
+        raise ApplicationHandlerStop
     async with services_of(context).db.session() as session:
         await surveys.add_free_text(
             person.telegram_user_id, text, detect_language(text),

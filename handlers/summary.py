@@ -22,7 +22,7 @@ from bot.reports.labels import Namer
 from bot.services import AnyApplication, services_of
 from handlers.guard import requires
 from handlers.people import Person
-from handlers.replies import reply, t
+from handlers.replies import clip, reply, t
 from storage import audit, clock
 from storage.enums import Role
 from storage.summary import (
@@ -76,7 +76,7 @@ async def _report(
         period = _period(context, context.args)
     except InvalidPeriod as error:
         forms = "\n".join(t(context, lang, f"summary.period_form.{f}") for f in ACCEPTED_PERIODS)
-        await reply(update, context, lang, "summary.bad_period", given=error.text,
+        await reply(update, context, lang, "summary.bad_period", given=clip(error.text),
                     forms=Raw(forms))  # fmt: skip
         return
     namer = Namer(lang, services.catalogs, services.districts)

@@ -172,6 +172,8 @@ class Emulator:
         async with self._changed:
             if offset > self._confirmed_up_to:
                 self._confirmed_up_to = offset
+            if offset:
+                # Telegram returns only ids >= offset: a repeated old update is confirmed too.
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             self._poll_generation += 1
             generation = self._poll_generation
@@ -432,9 +434,11 @@ class Emulator:
         language_code: str | None = "th",
         username: str | None = None,
         last_name: str | None = None,
+        is_bot: bool = False,
     ) -> EmuUser:
-        """A person who can talk to the bot; their private chat has the same id."""
-        user = EmuUser(user_id, first_name, last_name, username, language_code)
+        """A person (or another bot) who can talk to the bot; their private chat has the same
+        id."""
+        user = EmuUser(user_id, first_name, last_name, username, language_code, is_bot)
         self.users[user_id] = user
         self.chats.setdefault(user_id, EmuChat(id=user_id, type="private", user=user))
         return user
@@ -446,6 +450,54 @@ class Emulator:
         chat = EmuChat(id=chat_id, type="supergroup" if supergroup else "group", title=title)
         self.chats[chat_id] = chat
         return chat
+
+    def add_channel(self, chat_id: int, title: str) -> EmuChat:
+        """A channel (negative id) where the bot is an administrator, so it gets every post."""
+        chat = EmuChat(id=chat_id, type="channel", title=title, bot_status="administrator")
+        self.chats[chat_id] = chat
+        return chat
+
+    async def channel_posts(self, chat_id: int, text: str, *, edited: bool = False) -> None:
+        """A post in a channel the bot administers (channel_post, or edited_channel_post)."""
+        chat = self.chats[chat_id]
+        now = int(time.time())
+        payload: dict[str, Any] = {
+            "message_id": chat.take_message_id(),
+            "sender_chat": chat.to_api(),
+            "chat": chat.to_api(),
+            "date": now,
+            "text": text,
+        }
+        if edited:
+            payload["edit_date"] = now
+        await self._push("edited_channel_post" if edited else "channel_post", payload)
+
+    async def user_forwards(
+        self, user: EmuUser, text: str, *, chat_id: int | None = None, from_name: str = "Somchai"
+    ) -> EmuMessage:
+        """`user` forwards someone's text (the author hides their account: a hidden_user origin)."""
+        chat = self._chat(user, chat_id)
+        origin = {"type": "hidden_user", "sender_user_name": from_name, "date": int(time.time())}
+        message = self._user_message(
+            user, chat, text=text, entities=bot_command_entities(text), history=[text],
+            extra={"forward_origin": origin},
+        )  # fmt: skip
+        if self._bot_receives(chat, text, None):
+            await self._push("message", self._message_to_api(message))
+        return message
+
+    async def repeat_update(self, update: dict[str, Any]) -> None:
+        """Deliver `update` again with its own update_id, as Telegram does when a webhook
+        answer timed out or a poll's offset was lost."""
+        async with self._changed:
+            self._updates.append(dict(update))
+            self._updates.sort(key=lambda u: int(u["update_id"]))  # stable: the copy goes after
+            self._changed.notify_all()
+        self.webhook.on_update()
+
+    async def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Queue a raw update of `kind` (for fuzzing); returns it, with its update_id."""
+        return await self._push(kind, payload)
 
     async def _push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         """Queue an update, unless the bot's allowed_updates leave its kind out (then Telegram

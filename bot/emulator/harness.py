@@ -83,7 +83,9 @@ class LiveBot:
         self.in_process = in_process
         self.database_url = database_url
         self.extra_setup = extra_setup
-        self.overrides = settings_overrides or {}
+        # A driver acts at machine speed, faster than the per-person input limit allows a
+        # human (handlers/input_guard.py); tests of that limit set their own.
+        self.overrides = {"input_burst": 1_000_000, **(settings_overrides or {})}
         self.transcript = Transcript()
         self._app: AnyApplication | None = None
         self.db: Database | None = None

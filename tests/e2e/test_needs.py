@@ -14,10 +14,10 @@ from bot.emulator.harness import LiveBot, sqlite_url
 from bot.emulator.model import EmuMessage, EmuUser
 from bot.i18n.catalog import catalogs
 from bot.survey_cli import DEFAULT_SURVEY
-from storage import citizens, surveys
+from storage import citizens, roles, surveys
 from storage.citizens import NewCitizen
 from storage.database import Database
-from storage.enums import AgeBand, Purpose
+from storage.enums import AgeBand, Purpose, Role
 from storage.models import FreeTextNeed, SentPoll, SurveyAnswer
 from storage.survey_spec import load_survey_file
 
@@ -221,3 +221,17 @@ async def test_a_vote_arriving_before_its_poll_is_recorded_is_still_stored(live:
         session.add(SentPoll(**record.model_dump()))
     await live.settle()
     assert len(await _answers(live.db, 7002)) == 1
+
+
+async def test_over_long_free_text_is_refused_with_the_limit_even_for_staff(
+    live: LiveBot,
+) -> None:
+    assert live.db is not None
+    async with live.db.session() as session:
+        await roles.grant_role(7002, Role.facilitator, actor="test", session=session)
+    user = live.user(7002, "Anne", language_code="en")
+    await _answer_all(live, user)
+    [refusal] = await live.send(user, "a" * 1001)
+    assert refusal.text == catalogs().text("en", "guard.too_long", limit=1000, length=1001)
+    async with live.db.session() as session:
+        assert (await session.exec(select(FreeTextNeed))).all() == []
