@@ -74,6 +74,7 @@ from bench.needs_emulator import (
     make_emulator,
     send_question,
 )
+from bench.sql_count import SqlCounter
 from bot.app import interactive_rate_limiter
 from bot.emulator.harness import sqlite_url
 from bot.http_request import AiohttpRequest
@@ -125,6 +126,7 @@ class Run:
     cpu: float
     batches: int | None = None
     problems: list[str] = field(default_factory=list)
+    sql: tuple[int, int] | None = None  # the bot's SQL statements and transactions meanwhile
 
     @property
     def rate(self) -> float:
@@ -337,6 +339,11 @@ class BotSetup:
     firsts: dict[int, FirstPoll]
     first: Question
     second: Question
+    counter: SqlCounter
+
+    def sql_since(self, mark: tuple[int, int]) -> tuple[int, int]:
+        now = self.counter.snapshot()
+        return now[0] - mark[0], now[1] - mark[1]
 
     def batches(self) -> int:
         answers = services_from_app(self.bot.app).answers
@@ -362,7 +369,7 @@ async def started_bot(
             await emulator.add_people(user_ids)
             firsts = await emulator.send_polls(user_ids, first)
             await record_polls(bot.db, firsts, first)
-            yield BotSetup(emulator, bot, firsts, first, second)
+            yield BotSetup(emulator, bot, firsts, first, second, SqlCounter(bot.db))
         finally:
             await bot.stop()
 
@@ -386,8 +393,10 @@ async def bot_store_only(
         for shift in range(1, options.repeat + 1):
             await emulator.vote(votes(user_ids, first, shift))
             mark, batches = await emulator.mark(), setup.batches()
+            sql = setup.counter.snapshot()
             seconds, cpu = await measured(setup.bot.app, emulator, 0.0, profiler)
             run = Run(len(user_ids), seconds, cpu, setup.batches() - batches)
+            run.sql = setup.sql_since(sql)
             run.problems += await api_problems(emulator, mark)
             expected = {u: [first.keys[vote_for(u, first, shift)[0]]] for u in user_ids}
             run.problems += check_answers(
@@ -411,8 +420,10 @@ async def bot_mid_survey(
             user_ids = everyone[group * options.mid : (group + 1) * options.mid]
             await emulator.vote(votes(user_ids, first))
             mark, batches = await emulator.mark(), setup.batches()
+            sql = setup.counter.snapshot()
             seconds, cpu = await measured(setup.bot.app, emulator, latency, profiler)
             run = Run(len(user_ids), seconds, cpu, setup.batches() - batches)
+            run.sql = setup.sql_since(sql)
             run.problems += await api_problems(emulator, mark)
             expected = {u: [first.keys[vote_for(u, first)[0]]] for u in user_ids}
             run.problems += check_answers(
@@ -604,7 +615,13 @@ def print_table(results: Sequence[Result]) -> None:
             detail = ", ".join(
                 f"{run.rate:,.0f}/s ({run.answers} in {run.seconds:.2f} s, "
                 f"CPU {run.cpu / run.seconds:.0%} {run.cpu * 1000 / run.answers:.1f} ms/answer"
-                + (f", {run.batches} batches)" if run.batches else ")")
+                + (f", {run.batches} batches" if run.batches else "")
+                + (
+                    f", {run.sql[0] / run.answers:.2f} SQL statements and "
+                    f"{run.sql[1] / run.answers:.2f} transactions/answer)"
+                    if run.sql
+                    else ")"
+                )
                 for run in runs
             )
             print(f"    {r.phase:<4}{who:<13}{detail}")
