@@ -127,6 +127,7 @@ class Run:
     batches: int | None = None
     problems: list[str] = field(default_factory=list)
     sql: tuple[int, int] | None = None  # the bot's SQL statements and transactions meanwhile
+    emulator_cpu: float | None = None  # the emulator child's CPU seconds meanwhile
 
     @property
     def rate(self) -> float:
@@ -171,6 +172,7 @@ class Result:
 
 
 ERRORS = ErrorLog()  # what this process logs at ERROR (the child keeps its own)
+LAST_EMULATOR_CPU: float | None = None  # see `measured`
 
 
 def overrides(options: Options) -> dict[str, Any]:
@@ -205,9 +207,12 @@ async def measured(
 ) -> tuple[float, float]:
     """Seconds from starting to poll (votes already queued) until everything is handled, as
     `LiveBot.settle` waits: every update fetched, confirmed and handled; and this process's
-    CPU seconds meanwhile. Polling stops after."""
+    CPU seconds meanwhile. Polling stops after. The emulator's CPU meanwhile is kept in
+    `LAST_EMULATOR_CPU` (None with --inline: it is in this process's)."""
+    global LAST_EMULATOR_CPU
     ERRORS.messages.clear()
     await emulator.set_latency(latency)
+    emulator_cpu = await emulator.cpu()
     if profiler is not None:
         profiler.enable()
     started, cpu = time.perf_counter(), time.process_time()
@@ -217,6 +222,8 @@ async def measured(
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if profiler is not None:
         profiler.disable()
+    child = emulator.where != "in this process"
+    LAST_EMULATOR_CPU = (await emulator.cpu() - emulator_cpu) if child else None
     await emulator.set_latency(0.0)
     await stop_polling(app)
     return elapsed, cpu
@@ -395,7 +402,13 @@ async def bot_store_only(
             mark, batches = await emulator.mark(), setup.batches()
             sql = setup.counter.snapshot()
             seconds, cpu = await measured(setup.bot.app, emulator, 0.0, profiler)
-            run = Run(len(user_ids), seconds, cpu, setup.batches() - batches)
+            run = Run(
+                len(user_ids),
+                seconds,
+                cpu,
+                setup.batches() - batches,
+                emulator_cpu=LAST_EMULATOR_CPU,
+            )
             run.sql = setup.sql_since(sql)
             run.problems += await api_problems(emulator, mark)
             expected = {u: [first.keys[vote_for(u, first, shift)[0]]] for u in user_ids}
@@ -422,7 +435,13 @@ async def bot_mid_survey(
             mark, batches = await emulator.mark(), setup.batches()
             sql = setup.counter.snapshot()
             seconds, cpu = await measured(setup.bot.app, emulator, latency, profiler)
-            run = Run(len(user_ids), seconds, cpu, setup.batches() - batches)
+            run = Run(
+                len(user_ids),
+                seconds,
+                cpu,
+                setup.batches() - batches,
+                emulator_cpu=LAST_EMULATOR_CPU,
+            )
             run.sql = setup.sql_since(sql)
             run.problems += await api_problems(emulator, mark)
             expected = {u: [first.keys[vote_for(u, first)[0]]] for u in user_ids}
@@ -520,7 +539,7 @@ async def baseline_runs(
                 await emulator.vote(votes(user_ids, first, shift))
                 mark = await emulator.mark()
                 seconds, cpu = await measured(baseline.app, emulator, latency, None)
-                run = Run(len(user_ids), seconds, cpu)
+                run = Run(len(user_ids), seconds, cpu, emulator_cpu=LAST_EMULATOR_CPU)
                 run.problems += await api_problems(emulator, mark)
                 run.problems += await check(emulator, user_ids)
                 runs.append(run)
@@ -615,6 +634,12 @@ def print_table(results: Sequence[Result]) -> None:
             detail = ", ".join(
                 f"{run.rate:,.0f}/s ({run.answers} in {run.seconds:.2f} s, "
                 f"CPU {run.cpu / run.seconds:.0%} {run.cpu * 1000 / run.answers:.1f} ms/answer"
+                + (
+                    f", emulator {run.emulator_cpu / run.seconds:.0%} "
+                    f"{run.emulator_cpu * 1000 / run.answers:.1f} ms/answer"
+                    if run.emulator_cpu is not None
+                    else ""
+                )
                 + (f", {run.batches} batches" if run.batches else "")
                 + (
                     f", {run.sql[0] / run.answers:.2f} SQL statements and "
