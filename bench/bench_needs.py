@@ -172,7 +172,6 @@ class Result:
 
 
 ERRORS = ErrorLog()  # what this process logs at ERROR (the child keeps its own)
-LAST_EMULATOR_CPU: float | None = None  # see `measured`
 
 
 def overrides(options: Options) -> dict[str, Any]:
@@ -204,15 +203,14 @@ async def measured(
     emulator: EmulatorHandle,
     latency: float,
     profiler: cProfile.Profile | None,
-) -> tuple[float, float]:
+) -> tuple[float, float, float | None]:
     """Seconds from starting to poll (votes already queued) until everything is handled, as
     `LiveBot.settle` waits: every update fetched, confirmed and handled; and this process's
-    CPU seconds meanwhile. Polling stops after. The emulator's CPU meanwhile is kept in
-    `LAST_EMULATOR_CPU` (None with --inline: it is in this process's)."""
-    global LAST_EMULATOR_CPU
+    CPU seconds meanwhile, and the emulator child's (None with --inline: it is in this
+    process's). Polling stops after."""
     ERRORS.messages.clear()
     await emulator.set_latency(latency)
-    emulator_cpu = await emulator.cpu()
+    emulator_started = await emulator.cpu()
     if profiler is not None:
         profiler.enable()
     started, cpu = time.perf_counter(), time.process_time()
@@ -223,10 +221,10 @@ async def measured(
     if profiler is not None:
         profiler.disable()
     child = emulator.where != "in this process"
-    LAST_EMULATOR_CPU = (await emulator.cpu() - emulator_cpu) if child else None
+    emulator_cpu = (await emulator.cpu() - emulator_started) if child else None
     await emulator.set_latency(0.0)
     await stop_polling(app)
-    return elapsed, cpu
+    return elapsed, cpu, emulator_cpu
 
 
 async def api_problems(emulator: EmulatorHandle, mark: int) -> list[str]:
@@ -401,13 +399,13 @@ async def bot_store_only(
             await emulator.vote(votes(user_ids, first, shift))
             mark, batches = await emulator.mark(), setup.batches()
             sql = setup.counter.snapshot()
-            seconds, cpu = await measured(setup.bot.app, emulator, 0.0, profiler)
+            seconds, cpu, emulator_cpu = await measured(setup.bot.app, emulator, 0.0, profiler)
             run = Run(
                 len(user_ids),
                 seconds,
                 cpu,
                 setup.batches() - batches,
-                emulator_cpu=LAST_EMULATOR_CPU,
+                emulator_cpu=emulator_cpu,
             )
             run.sql = setup.sql_since(sql)
             run.problems += await api_problems(emulator, mark)
@@ -434,13 +432,13 @@ async def bot_mid_survey(
             await emulator.vote(votes(user_ids, first))
             mark, batches = await emulator.mark(), setup.batches()
             sql = setup.counter.snapshot()
-            seconds, cpu = await measured(setup.bot.app, emulator, latency, profiler)
+            seconds, cpu, emulator_cpu = await measured(setup.bot.app, emulator, latency, profiler)
             run = Run(
                 len(user_ids),
                 seconds,
                 cpu,
                 setup.batches() - batches,
-                emulator_cpu=LAST_EMULATOR_CPU,
+                emulator_cpu=emulator_cpu,
             )
             run.sql = setup.sql_since(sql)
             run.problems += await api_problems(emulator, mark)
@@ -538,8 +536,8 @@ async def baseline_runs(
             for user_ids, shift in groups:
                 await emulator.vote(votes(user_ids, first, shift))
                 mark = await emulator.mark()
-                seconds, cpu = await measured(baseline.app, emulator, latency, None)
-                run = Run(len(user_ids), seconds, cpu, emulator_cpu=LAST_EMULATOR_CPU)
+                seconds, cpu, emulator_cpu = await measured(baseline.app, emulator, latency, None)
+                run = Run(len(user_ids), seconds, cpu, emulator_cpu=emulator_cpu)
                 run.problems += await api_problems(emulator, mark)
                 run.problems += await check(emulator, user_ids)
                 runs.append(run)
