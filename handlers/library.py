@@ -159,7 +159,7 @@ async def on_startup(app: AnyApplication, services: Services) -> None:
     app.bot_data[FEEDBACK_KEY] = asker
     known = _rating_polls(app.bot_data)
     # Before any poll goes out and before polling starts: votes after a restart are ours.
-    await known.load(services.db)
+    await known.try_load(services.db)
 
     async def on_poll_sent(sent: PollSent) -> None:
         known.add(sent.poll_id)  # before the record commits: a vote may come at once

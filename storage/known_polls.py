@@ -10,9 +10,14 @@ until it is loaded it answers "maybe" and the flow asks the database as before.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from storage.database import AsyncSession, Database
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["KnownPolls", "Loader"]
 
@@ -39,6 +44,16 @@ class KnownPolls:
             found = set(await self._loader(session))
         self._ids |= found
         self._loaded = True
+
+    async def try_load(self, db: Database) -> bool:
+        """`load`, but a database that cannot answer now only leaves the set unloaded (every
+        vote then asks the database, as before), so start-up goes on. True when loaded."""
+        try:
+            await self.load(db)
+        except (SQLAlchemyError, OSError):
+            logger.warning("poll ids not loaded; votes will be looked up one by one", exc_info=True)
+            return False
+        return True
 
     def add(self, poll_id: str) -> None:
         """A poll the flow has just sent (call before its record is committed)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from storage import council, library, library_lib
 from storage.clock import ManualClock
@@ -44,6 +45,19 @@ async def test_until_loaded_every_poll_may_be_the_flows_then_only_its_own(db: Da
     assert known.may_own("sent-now")
     known.discard("open-2")
     assert not known.may_own("open-2")
+
+
+async def test_a_database_that_cannot_answer_leaves_every_poll_to_be_looked_up(
+    db: Database,
+) -> None:
+    async def broken(session: AsyncSession) -> list[str]:
+        raise OperationalError("SELECT poll_id", {}, Exception("database is down"))
+
+    known = KnownPolls(broken)
+    assert not await known.try_load(db)
+    assert not known.loaded and known.may_own("any-poll")
+    known = KnownPolls(_stored_ids)
+    assert await known.try_load(db) and not known.may_own("any-poll")
 
 
 async def test_every_rating_poll_is_loaded(db: Database) -> None:
