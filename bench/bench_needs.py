@@ -74,6 +74,7 @@ from bench.needs_emulator import (
     make_emulator,
     send_question,
 )
+from bench.sql_count import SqlCounter
 from bot.app import interactive_rate_limiter
 from bot.emulator.harness import sqlite_url
 from bot.http_request import AiohttpRequest
@@ -125,6 +126,8 @@ class Run:
     cpu: float
     batches: int | None = None
     problems: list[str] = field(default_factory=list)
+    sql: tuple[int, int] | None = None  # the bot's SQL statements and transactions meanwhile
+    emulator_cpu: float | None = None  # the emulator child's CPU seconds meanwhile
 
     @property
     def rate(self) -> float:
@@ -200,12 +203,14 @@ async def measured(
     emulator: EmulatorHandle,
     latency: float,
     profiler: cProfile.Profile | None,
-) -> tuple[float, float]:
+) -> tuple[float, float, float | None]:
     """Seconds from starting to poll (votes already queued) until everything is handled, as
     `LiveBot.settle` waits: every update fetched, confirmed and handled; and this process's
-    CPU seconds meanwhile. Polling stops after."""
+    CPU seconds meanwhile, and the emulator child's (None with --inline: it is in this
+    process's). Polling stops after."""
     ERRORS.messages.clear()
     await emulator.set_latency(latency)
+    emulator_started = await emulator.cpu()
     if profiler is not None:
         profiler.enable()
     started, cpu = time.perf_counter(), time.process_time()
@@ -215,9 +220,11 @@ async def measured(
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if profiler is not None:
         profiler.disable()
+    child = emulator.where != "in this process"
+    emulator_cpu = (await emulator.cpu() - emulator_started) if child else None
     await emulator.set_latency(0.0)
     await stop_polling(app)
-    return elapsed, cpu
+    return elapsed, cpu, emulator_cpu
 
 
 async def api_problems(emulator: EmulatorHandle, mark: int) -> list[str]:
@@ -337,6 +344,11 @@ class BotSetup:
     firsts: dict[int, FirstPoll]
     first: Question
     second: Question
+    counter: SqlCounter
+
+    def sql_since(self, mark: tuple[int, int]) -> tuple[int, int]:
+        now = self.counter.snapshot()
+        return now[0] - mark[0], now[1] - mark[1]
 
     def batches(self) -> int:
         answers = services_from_app(self.bot.app).answers
@@ -362,7 +374,7 @@ async def started_bot(
             await emulator.add_people(user_ids)
             firsts = await emulator.send_polls(user_ids, first)
             await record_polls(bot.db, firsts, first)
-            yield BotSetup(emulator, bot, firsts, first, second)
+            yield BotSetup(emulator, bot, firsts, first, second, SqlCounter(bot.db))
         finally:
             await bot.stop()
 
@@ -386,8 +398,16 @@ async def bot_store_only(
         for shift in range(1, options.repeat + 1):
             await emulator.vote(votes(user_ids, first, shift))
             mark, batches = await emulator.mark(), setup.batches()
-            seconds, cpu = await measured(setup.bot.app, emulator, 0.0, profiler)
-            run = Run(len(user_ids), seconds, cpu, setup.batches() - batches)
+            sql = setup.counter.snapshot()
+            seconds, cpu, emulator_cpu = await measured(setup.bot.app, emulator, 0.0, profiler)
+            run = Run(
+                len(user_ids),
+                seconds,
+                cpu,
+                setup.batches() - batches,
+                emulator_cpu=emulator_cpu,
+            )
+            run.sql = setup.sql_since(sql)
             run.problems += await api_problems(emulator, mark)
             expected = {u: [first.keys[vote_for(u, first, shift)[0]]] for u in user_ids}
             run.problems += check_answers(
@@ -411,8 +431,16 @@ async def bot_mid_survey(
             user_ids = everyone[group * options.mid : (group + 1) * options.mid]
             await emulator.vote(votes(user_ids, first))
             mark, batches = await emulator.mark(), setup.batches()
-            seconds, cpu = await measured(setup.bot.app, emulator, latency, profiler)
-            run = Run(len(user_ids), seconds, cpu, setup.batches() - batches)
+            sql = setup.counter.snapshot()
+            seconds, cpu, emulator_cpu = await measured(setup.bot.app, emulator, latency, profiler)
+            run = Run(
+                len(user_ids),
+                seconds,
+                cpu,
+                setup.batches() - batches,
+                emulator_cpu=emulator_cpu,
+            )
+            run.sql = setup.sql_since(sql)
             run.problems += await api_problems(emulator, mark)
             expected = {u: [first.keys[vote_for(u, first)[0]]] for u in user_ids}
             run.problems += check_answers(
@@ -508,8 +536,8 @@ async def baseline_runs(
             for user_ids, shift in groups:
                 await emulator.vote(votes(user_ids, first, shift))
                 mark = await emulator.mark()
-                seconds, cpu = await measured(baseline.app, emulator, latency, None)
-                run = Run(len(user_ids), seconds, cpu)
+                seconds, cpu, emulator_cpu = await measured(baseline.app, emulator, latency, None)
+                run = Run(len(user_ids), seconds, cpu, emulator_cpu=emulator_cpu)
                 run.problems += await api_problems(emulator, mark)
                 run.problems += await check(emulator, user_ids)
                 runs.append(run)
@@ -604,7 +632,19 @@ def print_table(results: Sequence[Result]) -> None:
             detail = ", ".join(
                 f"{run.rate:,.0f}/s ({run.answers} in {run.seconds:.2f} s, "
                 f"CPU {run.cpu / run.seconds:.0%} {run.cpu * 1000 / run.answers:.1f} ms/answer"
-                + (f", {run.batches} batches)" if run.batches else ")")
+                + (
+                    f", emulator {run.emulator_cpu / run.seconds:.0%} "
+                    f"{run.emulator_cpu * 1000 / run.answers:.1f} ms/answer"
+                    if run.emulator_cpu is not None
+                    else ""
+                )
+                + (f", {run.batches} batches" if run.batches else "")
+                + (
+                    f", {run.sql[0] / run.answers:.2f} SQL statements and "
+                    f"{run.sql[1] / run.answers:.2f} transactions/answer)"
+                    if run.sql
+                    else ")"
+                )
                 for run in runs
             )
             print(f"    {r.phase:<4}{who:<13}{detail}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -121,6 +122,10 @@ class Driver:
         """Added to every Bot API call, `getUpdates` included."""
         self.emulator.faults.latency = seconds
 
+    async def cpu(self) -> float:
+        """This process's CPU seconds so far (the emulator's, when it runs in a child)."""
+        return time.process_time()
+
     async def mark(self) -> int:
         """A mark in the call log; errors logged before it are forgotten."""
         if self.log is not None:
@@ -176,6 +181,7 @@ COMMANDS = frozenset(
         "drop_pending_updates",
         "set_latency",
         "mark",
+        "cpu",
         "wait_confirmed",
         "problems",
         "sends_since",
@@ -266,6 +272,10 @@ class EmulatorHandle:
 
     async def wait_confirmed(self, timeout: float) -> None:
         await self.ask("wait_confirmed", timeout)
+
+    async def cpu(self) -> float:
+        seconds: float = await self.ask("cpu")
+        return seconds
 
     async def problems(self, mark: int) -> list[str]:
         found: list[str] = await self.ask("problems", mark)

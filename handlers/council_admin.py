@@ -87,6 +87,7 @@ from schedules.council_jobs import (
     open_vote,
     vote_opened,
 )
+from schedules.dispatcher import PollSent
 from storage import audit, button_states, citizens, clock, council, deliveries
 from storage.council import AgendaInput, Meeting
 from storage.database import AsyncSession
@@ -98,6 +99,7 @@ from storage.errors import (
     UnknownActionItem,
     UnknownMeeting,
 )
+from storage.known_polls import KnownPolls
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +116,7 @@ DRAFT_KEY: Final = "council_minutes_draft"
 PENDING_KEY: Final = "council_checkin_pending"
 PENDING_MINUTES: Final = 15  # a check-in waiting for consent; its code is stale by then anyway
 WAIT_KEY: Final = "council_label_wait"
+AGENDA_POLLS_KEY: Final = "council_agenda_polls"  # a KnownPolls: votes on others cost no query
 DRAFT_MINUTES: Final = 60  # after this, a wizard's buttons expire and typed text passes by
 RECENT_DAYS: Final = 90
 MAX_RECENT: Final = 8
@@ -225,6 +228,7 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
     app.add_handler(CallbackQueryHandler(_on_checkin_button, pattern=cb.pattern(CHECKIN_FLOW)))
     app.add_handler(PollAnswerHandler(_on_poll_answer), group=POLL_ANSWER_GROUP)
+    app.bot_data.setdefault(AGENDA_POLLS_KEY, KnownPolls(_agenda_poll_ids))
     text = filters.UpdateType.MESSAGE & private & filters.TEXT
     # Claimed only while this person's wizard waits for text (the filter reads it), so other
     # flows and the fallback see everything else. A command drops the waiting wizard and goes
@@ -254,8 +258,16 @@ async def on_startup(app: AnyApplication, services: Services) -> None:
         default_language=services.settings.default_language,
     )
     app.bot_data[COUNCIL_JOBS_KEY] = jobs
+    known = _agenda_polls(app.bot_data)
+    # Before any poll goes out and before polling starts: votes after a restart are ours.
+    await known.try_load(services.db)
+
+    async def on_poll_sent(sent: PollSent) -> None:
+        known.add(sent.poll_id)  # before the record commits: a vote may come at once
+        await jobs.on_poll_sent(sent)
+
     if services.dispatcher is not None:
-        services.dispatcher.on_poll_sent(AGENDA_PREFIX, jobs.on_poll_sent)
+        services.dispatcher.on_poll_sent(AGENDA_PREFIX, on_poll_sent)
     if app.job_queue is not None:
         jobs.install(app.job_queue, services.settings.reminder_sweep_seconds)
 
@@ -805,6 +817,16 @@ async def _open_the_vote(press: Press) -> None:
 # --- agenda: votes ------------------------------------------------------------------------------
 
 
+async def _agenda_poll_ids(session: AsyncSession) -> list[str]:
+    return await council.open_agenda_poll_ids(session=session)
+
+
+def _agenda_polls(bot_data: dict[Any, Any]) -> KnownPolls:
+    known = bot_data.setdefault(AGENDA_POLLS_KEY, KnownPolls(_agenda_poll_ids))
+    assert isinstance(known, KnownPolls)
+    return known
+
+
 async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A vote on an agenda poll: stored (or refused by storage), and no other flow sees it.
 
@@ -813,6 +835,8 @@ async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     answer = update.poll_answer
     if answer is None or answer.user is None:
         return
+    if not _agenda_polls(context.application.bot_data).may_own(answer.poll_id):
+        return  # most votes are survey answers: no query for them
     services = services_of(context)
     async with services.db.session(readonly=True) as session:
         poll = await council.agenda_poll(answer.poll_id, session=session)

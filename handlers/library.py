@@ -31,7 +31,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from babel import Locale
 from telegram import (
@@ -64,8 +64,10 @@ from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
 from handlers.replies import answer_expired, edit, reply, t
+from schedules.dispatcher import PollSent
 from schedules.library_jobs import FEEDBACK_KEY, PURPOSE_PREFIX, FeedbackAsker
 from storage import citizens, clock, library, library_lib
+from storage.database import AsyncSession
 from storage.enums import Purpose
 from storage.errors import (
     ConsentRequired,
@@ -76,6 +78,7 @@ from storage.errors import (
     UnknownLibraryEvent,
     UnknownReservation,
 )
+from storage.known_polls import KnownPolls
 from storage.library import BookAtEvent, EventView, Promotion, Reservation
 
 logger = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ POLL_ANSWER_GROUP: Final = -1
 TEXT_INPUT_GROUP: Final = -10
 FEEDBACK_MINUTES: Final = 30
 WAITS_KEY: Final = "library_feedback_waits"
+RATING_POLLS_KEY: Final = "library_rating_polls"  # a KnownPolls: votes on others cost no query
 MAX_EVENTS: Final = 8
 MAX_BOOKS: Final = 20
 MAX_TAG_BUTTONS: Final = 12
@@ -132,6 +136,7 @@ class _AwaitingFeedback(filters.MessageFilter):
 def register(app: AnyApplication) -> None:
     """Add /library, its buttons, the rating votes, the feedback text and the deep link."""
     waits: dict[int, FeedbackWait] = app.bot_data.setdefault(WAITS_KEY, {})
+    app.bot_data.setdefault(RATING_POLLS_KEY, KnownPolls(_rating_poll_ids))
     awaiting = _AwaitingFeedback(waits)
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("library", _on_library, filters=filters.ChatType.PRIVATE))
@@ -152,8 +157,16 @@ async def on_startup(app: AnyApplication, services: Services) -> None:
     """Map sent rating polls to their loans, and install the feedback job."""
     asker = FeedbackAsker(services.db, services.catalogs, services.dispatcher)
     app.bot_data[FEEDBACK_KEY] = asker
+    known = _rating_polls(app.bot_data)
+    # Before any poll goes out and before polling starts: votes after a restart are ours.
+    await known.try_load(services.db)
+
+    async def on_poll_sent(sent: PollSent) -> None:
+        known.add(sent.poll_id)  # before the record commits: a vote may come at once
+        await asker.on_poll_sent(sent)
+
     if services.dispatcher is not None:
-        services.dispatcher.on_poll_sent(PURPOSE_PREFIX, asker.on_poll_sent)
+        services.dispatcher.on_poll_sent(PURPOSE_PREFIX, on_poll_sent)
     if app.job_queue is not None:
         asker.install(app.job_queue, services.settings.reminder_sweep_seconds)
 
@@ -896,6 +909,16 @@ async def _stop(
 # --- feedback after a loan ------------------------------------------------------------------
 
 
+async def _rating_poll_ids(session: AsyncSession) -> list[str]:
+    return await library_lib.feedback_poll_ids(session=session)
+
+
+def _rating_polls(bot_data: dict[Any, Any]) -> KnownPolls:
+    known = bot_data.setdefault(RATING_POLLS_KEY, KnownPolls(_rating_poll_ids))
+    assert isinstance(known, KnownPolls)
+    return known
+
+
 def _waits(context: ContextTypes.DEFAULT_TYPE) -> dict[int, FeedbackWait]:
     waits: dict[int, FeedbackWait] = context.application.bot_data.setdefault(WAITS_KEY, {})
     return waits
@@ -909,6 +932,8 @@ async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     answer = update.poll_answer
     if answer is None or answer.user is None:
         return
+    if not _rating_polls(context.application.bot_data).may_own(answer.poll_id):
+        return  # most votes are survey answers: no query for them
     services = services_of(context)
     async with services.db.session(readonly=True) as session:
         poll = await library_lib.feedback_poll(answer.poll_id, session=session)

@@ -31,10 +31,11 @@ from bot.language_detection import detect_language
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
 from handlers.input_guard import utf16_length
-from handlers.people import Person, load_person
+from handlers.people import Person, as_language, load_person
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, surveys
-from storage.enums import Purpose
+from storage.enums import Language, Purpose
+from storage.survey_steps import StepFor
 
 logger = logging.getLogger(__name__)
 
@@ -96,26 +97,31 @@ async def _consents(context: ContextTypes.DEFAULT_TYPE, person: Person) -> bool:
 
 async def _continue(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     """Send the next unanswered question as a poll, or move on to free text."""
+    async with services_of(context).db.session(readonly=True) as session:
+        step = await surveys.next_step(person.telegram_user_id, session=session)
+    await _send_step(context, person.telegram_user_id, person.language, step)
+
+
+async def _send_step(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, lang: Language, step: surveys.NextStep | None
+) -> None:
+    """Ask `step`'s question as a poll, or move on to free text (None: no open survey)."""
     services = services_of(context)
-    chat_id = person.telegram_user_id
-    async with services.db.session(readonly=True) as session:
-        step = await surveys.next_step(chat_id, session=session)
     if step is None:
-        await context.bot.send_message(chat_id, t(context, person.language, "needs.no_survey"))
+        await context.bot.send_message(chat_id, t(context, lang, "needs.no_survey"))
         return
     question, done, total = step.question, step.answered, step.total
     if question is None:
         if context.user_data is not None:
             context.user_data[FREE_TEXT_KEY] = FreeTextState(step.survey_id, time.monotonic())
         markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t(context, person.language, "button.needs_finish"),
+            [[InlineKeyboardButton(t(context, lang, "button.needs_finish"),
                                    callback_data=cb.encode(FLOW, "finish"))]]
         )  # fmt: skip
         await context.bot.send_message(
-            chat_id, t(context, person.language, "needs.free_text_prompt"), reply_markup=markup
+            chat_id, t(context, lang, "needs.free_text_prompt"), reply_markup=markup
         )
         return
-    lang = person.language
     text = question.text[lang]
     numbered = t(context, lang, "needs.progress", current=done + 1, total=total) + " " + text
     message = await context.bot.send_poll(
@@ -178,14 +184,13 @@ async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     answer = update.poll_answer
     if answer is None or answer.user is None:
         return
-    outcome = await _store_vote(context, answer.poll_id, answer.user.id, list(answer.option_ids))
+    user_id = answer.user.id
+    outcome, then = await _store_vote(context, answer.poll_id, user_id, list(answer.option_ids))
     if outcome.status == "unknown_poll":
         # A group member can vote in the milliseconds between a poll's sending and the commit
         # of its record: look once more, a moment later, before ignoring the vote.
         await asyncio.sleep(UNKNOWN_POLL_RETRY_SECONDS)
-        outcome = await _store_vote(
-            context, answer.poll_id, answer.user.id, list(answer.option_ids)
-        )
+        outcome, then = await _store_vote(context, answer.poll_id, user_id, list(answer.option_ids))
     if outcome.status in ("unknown_poll", "closed"):
         logger.info("ignored an answer to a %s poll", outcome.status.replace("_poll", ""))
         return
@@ -193,20 +198,27 @@ async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     # question was never sent: send it now.
     first = outcome.status == "stored" or (outcome.status == "unchanged" and outage.retrying())
     if first and outcome.kind == "survey":
+        language = as_language(then.language) if then is not None else None
+        if then is not None and then.reachable and language is not None:
+            # Read with the vote's batch: no session of our own (bench/README.md).
+            await _send_step(context, user_id, language, then.step)
+            return
         person = await load_person(update, context)
         await _continue(context, person)
 
 
 async def _store_vote(
     context: ContextTypes.DEFAULT_TYPE, poll_id: str, telegram_user_id: int, option_ids: list[int]
-) -> surveys.AnswerOutcome:
+) -> tuple[surveys.AnswerOutcome, StepFor | None]:
+    """The vote's outcome; with the answer batcher, a first answer's next step too."""
     services = services_of(context)
     if services.answers is not None:  # votes arriving together share one transaction
-        return await services.answers.submit(poll_id, telegram_user_id, option_ids)
+        return await services.answers.submit_with_step(poll_id, telegram_user_id, option_ids)
     async with services.db.session() as session:
-        return await surveys.record_poll_answer(
+        outcome = await surveys.record_poll_answer(
             poll_id, telegram_user_id, option_ids, session=session
         )
+    return outcome, None
 
 
 async def _on_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -5,7 +5,9 @@ next question) once its answer is committed, and one person's votes — handled 
 other — stay in order. The vote counts of `poll` updates (one per vote, as Telegram sends
 them) and the polls `/needs` sends share the same transactions, with the same result as
 storing everything one by one in the order it arrived. A batch that fails is retried item by
-item, so one bad vote cannot lose the others.
+item, so one bad vote cannot lose the others. A first answer to a survey question comes back
+with the person's next step, read in the same transaction (`storage.survey_steps`), so
+`/needs` can send it without reading the person and the survey again.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from storage import surveys
+from storage import survey_steps, surveys
 from storage.database import AsyncSession, Database
 from storage.enums import PollKind
+from storage.survey_steps import StepFor
 from storage.surveys import AnswerOutcome, NewSentPoll, PollCounts
 
 logger = logging.getLogger(__name__)
 
 Vote = tuple[str, int, Sequence[int]]
 Item = Vote | PollCounts | NewSentPoll
+Result = tuple[AnswerOutcome, StepFor | None] | None  # a vote's; None for the other items
 
 # How many private survey polls to remember (about 40 bytes each).
 PRIVATE_POLLS_REMEMBERED = 100_000
@@ -50,9 +54,17 @@ class AnswerBatcher:
         self, poll_id: str, telegram_user_id: int, option_ids: Sequence[int]
     ) -> AnswerOutcome:
         """Store one vote; returns when its batch is committed."""
-        outcome = await self._submit((poll_id, telegram_user_id, list(option_ids)))
-        assert isinstance(outcome, AnswerOutcome)
+        outcome, _ = await self.submit_with_step(poll_id, telegram_user_id, option_ids)
         return outcome
+
+    async def submit_with_step(
+        self, poll_id: str, telegram_user_id: int, option_ids: Sequence[int]
+    ) -> tuple[AnswerOutcome, StepFor | None]:
+        """Store one vote; returns when its batch is committed, with the voter's next survey
+        step when the vote was a first answer ("stored") to a survey poll, else None."""
+        result = await self._submit((poll_id, telegram_user_id, list(option_ids)))
+        assert isinstance(result, tuple) and isinstance(result[0], AnswerOutcome)
+        return result
 
     async def submit_counts(
         self, poll_id: str, counts: Sequence[int], total_voters: int, closed: bool
@@ -134,13 +146,13 @@ class AnswerBatcher:
             if not future.done():
                 future.set_result(result)
 
-    def _remember_private(self, item: Item, result: AnswerOutcome | None) -> None:
+    def _remember_private(self, item: Item, result: Result) -> None:
         if isinstance(item, NewSentPoll):
             private = item.kind == PollKind.survey.value
             poll_id = item.poll_id
-        elif isinstance(result, AnswerOutcome):
-            private = result.kind is PollKind.survey
-            poll_id = result.poll_id
+        elif result is not None:
+            private = result[0].kind is PollKind.survey
+            poll_id = result[0].poll_id
         else:
             return
         if private:
@@ -150,8 +162,9 @@ class AnswerBatcher:
                 self._private_polls.popitem(last=False)
 
 
-async def _store(items: list[Item], session: AsyncSession) -> list[AnswerOutcome | None]:
-    """Store the items as if one by one, in a few statements; one result per item, in order.
+async def _store(items: list[Item], session: AsyncSession) -> list[Result]:
+    """Store the items as if one by one, in a few statements; one result per item, in order:
+    (outcome, next step) for a vote, None for the rest.
 
     The items are cut into parts within which order does not matter, and each part is stored
     as votes, then counts, then sent polls. A part ends after counts that close a poll (later
@@ -186,4 +199,19 @@ async def _store(items: list[Item], session: AsyncSession) -> list[AnswerOutcome
         elif isinstance(item, PollCounts) and item.closed:
             await flush()
     await flush()
-    return [results[index] for index in range(len(items))]
+    # After every write of the batch, as reading after the commit would see it.
+    first_answers = {
+        outcome.telegram_user_id
+        for outcome in results.values()
+        if outcome is not None and outcome.status == "stored" and outcome.kind is PollKind.survey
+    }
+    steps = await survey_steps.next_steps(first_answers, session=session) if first_answers else {}
+    return [_with_step(results[index], steps) for index in range(len(items))]
+
+
+def _with_step(outcome: AnswerOutcome | None, steps: dict[int, StepFor]) -> Result:
+    if outcome is None:
+        return None
+    if outcome.status != "stored" or outcome.kind is not PollKind.survey:
+        return outcome, None
+    return outcome, steps.get(outcome.telegram_user_id)

@@ -161,6 +161,7 @@ __all__ = [
     "next_meeting",
     "occurrences",
     "open_action_items",
+    "open_agenda_poll_ids",
     "record_agenda_poll",
     "record_agenda_vote",
     "record_minutes",
@@ -1370,6 +1371,20 @@ async def agenda_polls(meeting_id: int, *, session: AsyncSession) -> list[Agenda
         .order_by(col(CouncilAgendaPoll.id))
     )
     return [_poll_view(row) for row in (await session.exec(statement)).all()]
+
+
+async def open_agenda_poll_ids(*, session: AsyncSession) -> list[str]:
+    """The poll ids of agenda polls whose meeting is neither cancelled nor over: the ones
+    that may still get votes (`storage.known_polls`)."""
+    statement = (
+        select(col(CouncilAgendaPoll.poll_id))
+        .join(CouncilMeeting, col(CouncilMeeting.id) == col(CouncilAgendaPoll.meeting_id))
+        .where(
+            col(CouncilMeeting.status) != MeetingStatus.cancelled,
+            col(CouncilMeeting.ends_at) > clock.now(),
+        )
+    )
+    return list((await session.exec(statement)).all())
 
 
 async def record_agenda_vote(

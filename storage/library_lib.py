@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from storage.database import AsyncSession
 from storage.models import LibraryFeedbackPoll, LibraryReservation
 
-__all__ = ["FeedbackPoll", "feedback_poll"]
+__all__ = ["FeedbackPoll", "feedback_poll", "feedback_poll_ids"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,9 @@ async def feedback_poll(poll_id: str, *, session: AsyncSession) -> FeedbackPoll 
         rating=reservation.feedback_rating,
         has_text=reservation.feedback_text is not None,
     )
+
+
+async def feedback_poll_ids(*, session: AsyncSession) -> list[str]:
+    """Every rating poll's id: a reader may change their rating at any time, and there are
+    few (one per loan), so all are kept in memory (`storage.known_polls`)."""
+    return list((await session.exec(select(col(LibraryFeedbackPoll.poll_id)))).all())

@@ -1,0 +1,44 @@
+"""The answer batcher: votes stored together, a first survey answer returned with its next step."""
+
+from __future__ import annotations
+
+import asyncio
+
+from storage import surveys
+from storage.answer_batcher import AnswerBatcher
+from storage.database import Database
+from tests.storage.factories import registered
+from tests.storage.survey_helpers import opened, sent_privately
+
+
+async def test_a_first_answer_comes_back_with_the_next_step_read_after_the_batch(
+    db: Database,
+) -> None:
+    view = await opened(db)
+    first, second, _ = view.questions
+    await registered(db, 1001)
+    await registered(db, 1002, language="en")
+    await sent_privately(db, first, 1001, "p-1001")
+    await sent_privately(db, first, 1002, "p-1002", language="en")
+    batcher = AnswerBatcher(db)
+    try:
+        (anne, anne_step), (ben, ben_step) = await asyncio.gather(
+            batcher.submit_with_step("p-1001", 1001, [0]),
+            batcher.submit_with_step("p-1002", 1002, [1]),
+        )
+        assert batcher.batches == 1, "answers arriving together share a transaction"
+        assert (anne.status, ben.status) == ("stored", "stored")
+        assert anne_step is not None and ben_step is not None
+        assert anne_step.step == surveys.NextStep(view.id, second, 1, 3)
+        assert (anne_step.language, ben_step.language) == ("th", "en")
+
+        changed, step = await batcher.submit_with_step("p-1001", 1001, [1])
+        assert changed.status == "replaced" and step is None, "only a first answer moves on"
+        unknown, step = await batcher.submit_with_step("no-such-poll", 1001, [0])
+        assert unknown.status == "unknown_poll" and step is None
+        assert (await batcher.submit("p-1002", 1002, [2])).status == "replaced"
+    finally:
+        await batcher.close()
+    async with db.session() as session:
+        step = await surveys.next_step(1001, session=session)
+    assert step is not None and step.question == second
