@@ -1,0 +1,109 @@
+"""`storage.copy`: a seeded SQLite database copied into an empty one, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.seed_demo import seed_demo
+from storage.citizens import count_citizens
+from storage.clock import ManualClock
+from storage.copy import CopyRefused, copy_database, count_rows, tables
+from storage.database import Database
+from storage.summary import parse_period, summarize
+from tests.conftest import open_test_database
+from tests.storage.factories import registered
+
+NOW = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
+TZ = "Asia/Bangkok"
+# Tables the demo seed leaves empty (nothing in it creates them); the rest must hold rows,
+# or the copy would prove little.
+NOT_SEEDED = {
+    "invites",
+    "chat_groups",
+    "button_states",
+    "outbox_messages",
+    "deliveries",
+    "scheduled_events",
+    "event_attendees",
+    "quick_polls",
+    "quick_poll_answers",
+    "sent_polls",
+    "library_event_facilitators",
+    "library_bans",
+    "library_feedback_polls",
+    "series_exceptions",
+    "council_facilitators",
+    "council_suggestions",
+    "council_agenda_polls",
+    "council_agenda_votes",
+    "council_minutes",
+    "council_action_items",
+}
+
+
+@pytest.fixture
+async def seeded(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Database]:
+    """A SQLite database with a small demo data set (every kind of row the seed makes)."""
+    clock.set(NOW)
+    async with open_test_database("sqlite", tmp_path / "source") as source:
+        await seed_demo(source, citizens=40, answers=200, free_texts=30, seed=3, now=NOW)
+        yield source
+
+
+async def test_a_copy_keeps_every_row_and_the_same_summary(
+    seeded: Database, empty_db: Database
+) -> None:
+    copied: list[str] = []
+    counts = await copy_database(
+        seeded, empty_db, batch_size=7, progress=lambda name, _rows: copied.append(name)
+    )
+
+    assert copied == [table.name for table in tables()]
+    assert [count.table for count in counts] == copied
+    assert all(count.matches for count in counts), counts
+    assert await count_rows(empty_db) == await count_rows(seeded)
+    filled = {count.table for count in counts if count.target > 0}
+    assert {table.name for table in tables()} - filled == NOT_SEEDED
+    period = parse_period("all", now=NOW, tz=TZ)
+    assert await summarize(empty_db, period) == await summarize(seeded, period)
+
+
+async def test_new_rows_in_the_copy_get_fresh_ids(seeded: Database, empty_db: Database) -> None:
+    await copy_database(seeded, empty_db)
+    before = (await count_rows(empty_db))["citizens"]
+    await registered(empty_db, 1)  # PostgreSQL: the sequence was moved past the copied ids
+    async with empty_db.session() as session:
+        assert await count_citizens(session=session) == before + 1
+
+
+async def test_a_target_with_rows_is_refused_and_left_alone(seeded: Database, db: Database) -> None:
+    await registered(db, 7)
+    with pytest.raises(CopyRefused, match="not empty"):
+        await copy_database(seeded, db)
+    assert (await count_rows(db))["citizens"] == 1
+
+
+async def test_a_migrated_but_empty_target_is_accepted(seeded: Database, db: Database) -> None:
+    counts = await copy_database(seeded, db)
+    assert all(count.matches for count in counts)
+
+
+async def test_a_source_behind_the_code_is_refused(seeded: Database, empty_db: Database) -> None:
+    async with seeded.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+    with pytest.raises(CopyRefused, match="learncity db upgrade"):
+        await copy_database(seeded, empty_db)
+
+
+async def test_a_target_with_foreign_tables_is_refused(
+    seeded: Database, empty_db: Database
+) -> None:
+    async with empty_db.engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(CopyRefused, match="empty database"):
+        await copy_database(seeded, empty_db)
