@@ -77,6 +77,8 @@ def check_configuration(settings: Settings, *, webhook: bool) -> Check:
     webhook_url = getattr(settings, "webhook_url", None)
     if webhook and not webhook_url:
         return Check("configuration", "FAIL", "WEBHOOK_URL is not set (needed for --webhook)")
+    if webhook and getattr(settings, "webhook_secret", None) is None:
+        return Check("configuration", "FAIL", "WEBHOOK_SECRET is not set (needed for --webhook)")
     backend = Database(settings.database_url).backend
     admins = len(settings.admin_ids)
     detail = (
