@@ -15,15 +15,17 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
+from sqlalchemy.engine import make_url
 from telegram import Bot, User, WebhookInfo
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.http_request import AiohttpRequest
 from bot.settings import Settings
 from storage import migrate
-from storage.database import Database
+from storage.database import Database, normalize_url
 
 Status = Literal["OK", "WARN", "FAIL"]
 # A check that has not answered by then is reported as failed, not waited for.
@@ -79,7 +81,7 @@ def check_configuration(settings: Settings, *, webhook: bool) -> Check:
         return Check("configuration", "FAIL", "WEBHOOK_URL is not set (needed for --webhook)")
     if webhook and getattr(settings, "webhook_secret", None) is None:
         return Check("configuration", "FAIL", "WEBHOOK_SECRET is not set (needed for --webhook)")
-    backend = Database(settings.database_url).backend
+    backend = make_url(normalize_url(settings.database_url)).get_backend_name()
     admins = len(settings.admin_ids)
     detail = (
         f"token set, {backend} database, time zone {settings.timezone}, "
@@ -93,6 +95,10 @@ def check_configuration(settings: Settings, *, webhook: bool) -> Check:
 
 async def check_database(settings: Settings) -> Check:
     """The database answers and its migrations are at the code's head."""
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        detail = f"{missing} does not exist yet: `learncity run` creates it"
+        return Check("database", "WARN", detail)
     db = Database(settings.database_url)
     where = db.url_for_display
     try:
@@ -217,6 +223,17 @@ async def _guarded(name: str, check: Callable[[], Awaitable[Check]]) -> Check:
         return Check(name, "FAIL", f"no answer within {CHECK_TIMEOUT_SECONDS:g} s")
     except Exception as error:  # the operator gets one line; the detail names the error
         return Check(name, "FAIL", f"{type(error).__name__}: {_first_line(error)}")
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist (opening it would create it)."""
+    parsed = make_url(normalize_url(url))
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    if path.startswith("file:"):
+        return None
+    return None if Path(path).expanduser().exists() else path
 
 
 def _first_line(error: BaseException) -> str:

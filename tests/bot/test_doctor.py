@@ -112,9 +112,15 @@ async def test_a_database_behind_the_code_fails_and_an_empty_one_warns(
     assert "at 0006" in behind["database"].detail
     assert behind["database"].detail.endswith("run `learncity db upgrade`")
 
-    empty = await checks(settings_for(server, sqlite_url(tmp_path / "new.db")))
+    empty = await checks(settings_for(server, await migrated(tmp_path / "new.db", "base")))
     assert empty["database"].status == "WARN"
     assert "is empty" in empty["database"].detail
+
+    missing = tmp_path / "none" / "learncity.db"
+    absent = await checks(settings_for(server, sqlite_url(missing)))
+    assert absent["database"].status == "WARN"
+    assert absent["database"].detail.endswith("does not exist yet: `learncity run` creates it")
+    assert not missing.parent.exists()  # the doctor changes nothing
 
 
 async def test_a_database_password_is_never_shown(server: EmulatorServer) -> None:
