@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -204,3 +206,22 @@ def test_no_token_fails_without_touching_the_network(
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["FAIL", "WARN", "FAIL", "WARN", "WARN"]
     assert "TELEGRAM_BOT_TOKEN is not set" in lines[0]
+
+
+async def test_the_command_as_an_operator_runs_it(server: EmulatorServer, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+        "TELEGRAM_API_BASE_URL": server.base_url,
+        "DATABASE_URL": await migrated(tmp_path / "ok.db"),
+        "ADMIN_IDS": "42",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "doctor",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert [(line.split()[0], line.split()[1]) for line in lines] == [("OK", n) for n in NAMES]
+    assert DEFAULT_TOKEN not in out.decode() + err.decode()
