@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Integer, Table, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
@@ -50,7 +52,7 @@ def tables() -> list[Table]:
 
 async def check_copyable(source: Database, target: Database) -> None:
     """Raise CopyRefused unless the source is at head and the target is empty or unused."""
-    if source.url == target.url and source.schema == target.schema:
+    if _same_database(source, target):
         raise CopyRefused("The source and the target are the same database.")
     state = await migrate.status(source)
     if state != "at_head":
@@ -63,8 +65,8 @@ async def check_copyable(source: Database, target: Database) -> None:
         return
     if target_state != "at_head":
         raise CopyRefused(
-            f"The target {target.url_for_display} holds other tables ({target_state}): "
-            "give an empty database."
+            f"The target {target.url_for_display} already holds tables ({target_state}): "
+            "a copy never merges; give an empty database."
         )
     filled = [name for name, rows in (await count_rows(target)).items() if rows]
     if filled:
@@ -72,6 +74,15 @@ async def check_copyable(source: Database, target: Database) -> None:
             f"The target {target.url_for_display} is not empty ({', '.join(filled[:5])} "
             "hold rows): a copy never merges; give an empty database."
         )
+
+
+def _same_database(source: Database, target: Database) -> bool:
+    first, second = make_url(source.url), make_url(target.url)
+    if source.backend == target.backend == "sqlite":
+        # Relative and absolute spellings of one file are the same database.
+        paths = [Path(url.database or "").expanduser().resolve() for url in (first, second)]
+        return paths[0] == paths[1]
+    return source.url == target.url and source.schema == target.schema
 
 
 async def count_rows(db: Database) -> dict[str, int]:

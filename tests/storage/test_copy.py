@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -129,3 +130,17 @@ async def test_a_target_with_foreign_tables_is_refused(
         await connection.execute(text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
     with pytest.raises(CopyRefused, match="empty database"):
         await copy_database(seeded, empty_db)
+
+
+def relative_spelling(db: Database) -> str:
+    """The same SQLite file's URL, with a path relative to the working directory."""
+    return f"sqlite+aiosqlite:///{os.path.relpath(db.url.split('///', 1)[1])}"
+
+
+async def test_a_database_is_not_copied_onto_itself(seeded: Database) -> None:
+    same = Database(relative_spelling(seeded))
+    try:
+        with pytest.raises(CopyRefused, match="same database"):
+            await copy_database(seeded, same)
+    finally:
+        await same.dispose()
