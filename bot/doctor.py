@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from sqlalchemy.engine import make_url
-from telegram import Bot, User, WebhookInfo
+from telegram import Bot, WebhookInfo
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.http_request import AiohttpRequest
@@ -65,11 +66,13 @@ async def run_checks(settings: Settings, *, webhook: bool = False) -> AsyncItera
     """Yield each `Check` as it completes, so a slow one shows where it is stuck."""
     yield check_configuration(settings, webhook=webhook)
     yield await _guarded("database", lambda: check_database(settings))
-    me: list[User] = []
-    info: list[WebhookInfo] = []
-    yield await _guarded("token", lambda: check_token(settings, me, info))
+    token = await _guarded("token", lambda: check_token(settings))
+    yield token
     yield await _guarded("scheduler", lambda: check_scheduler(settings))
-    yield check_webhook(settings, info[0] if info else None, webhook=webhook, token_ok=bool(me))
+    if token.status != "OK":
+        yield Check("webhook", "WARN", "not checked: the token check failed")
+    else:
+        yield await _guarded("webhook", lambda: fetch_webhook_check(settings, webhook=webhook))
 
 
 def check_configuration(settings: Settings, *, webhook: bool) -> Check:
@@ -123,28 +126,46 @@ async def check_database(settings: Settings) -> Check:
     )
 
 
-async def check_token(settings: Settings, me: list[User], info: list[WebhookInfo]) -> Check:
-    """getMe with the token; on success also fetch getWebhookInfo into `info`."""
-    token = settings.telegram_bot_token
-    if token is None:
-        return Check("token", "FAIL", "not checked: TELEGRAM_BOT_TOKEN is not set")
+async def check_token(settings: Settings) -> Check:
+    """getMe with the token, against TELEGRAM_API_BASE_URL."""
     server = settings.telegram_api_base_url
-    request = AiohttpRequest(connection_pool_size=2)
-    bot = Bot(token.get_secret_value(), base_url=settings.bot_api_url, request=request)
-    await request.initialize()
     try:
-        user = await bot.get_me()
-        me.append(user)
-        info.append(await bot.get_webhook_info())
+        async with _bot(settings) as bot:
+            user = await bot.get_me()
+    except _NoToken:
+        return Check("token", "FAIL", "not checked: TELEGRAM_BOT_TOKEN is not set")
     except InvalidToken:
         return Check("token", "FAIL", f"{server} refused the token (401): check TELEGRAM_BOT_TOKEN")
     except NetworkError as error:
         return Check("token", "FAIL", f"cannot reach the Bot API at {server}: {error.message}")
     except TelegramError as error:
         return Check("token", "FAIL", f"{server} answered: {error.message}")
+    return Check("token", "OK", f"@{user.username} (id {user.id}) via {server}")
+
+
+async def fetch_webhook_check(settings: Settings, *, webhook: bool) -> Check:
+    """getWebhookInfo, judged by `check_webhook`."""
+    async with _bot(settings) as bot:
+        info = await bot.get_webhook_info()
+    return check_webhook(settings, info, webhook=webhook)
+
+
+class _NoToken(Exception):
+    """TELEGRAM_BOT_TOKEN is not set."""
+
+
+@asynccontextmanager
+async def _bot(settings: Settings) -> AsyncIterator[Bot]:
+    """A Bot on its own small HTTP session, closed afterwards (no getMe of its own)."""
+    token = settings.telegram_bot_token
+    if token is None:
+        raise _NoToken
+    request = AiohttpRequest(connection_pool_size=2)
+    await request.initialize()
+    try:
+        yield Bot(token.get_secret_value(), base_url=settings.bot_api_url, request=request)
     finally:
         await request.shutdown()
-    return Check("token", "OK", f"@{user.username} (id {user.id}) via {server}")
 
 
 async def check_scheduler(settings: Settings) -> Check:
@@ -180,13 +201,8 @@ async def check_scheduler(settings: Settings) -> Check:
     )
 
 
-def check_webhook(
-    settings: Settings, info: WebhookInfo | None, *, webhook: bool, token_ok: bool
-) -> Check:
+def check_webhook(settings: Settings, info: WebhookInfo, *, webhook: bool) -> Check:
     """What Telegram holds for this bot, against the mode it will run in."""
-    if info is None:
-        reason = "the token check failed" if not token_ok else "no answer"
-        return Check("webhook", "WARN", f"not checked: {reason}")
     token = settings.telegram_bot_token
     url = info.url or ""
     if token is not None:

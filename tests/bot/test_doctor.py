@@ -163,23 +163,21 @@ def webhook_settings(url: str | None) -> Any:
 def test_webhook_mode_compares_telegram_s_url_with_webhook_url() -> None:
     mine = "https://bot.city.example/telegram"
     info = WebhookInfo(url=mine, has_custom_certificate=False, pending_update_count=2)
-    ok = check_webhook(webhook_settings(mine), info, webhook=True, token_ok=True)
+    ok = check_webhook(webhook_settings(mine), info, webhook=True)
     assert (ok.status, ok.detail) == ("OK", f"{mine}; 2 update(s) pending")
 
-    other = check_webhook(
-        webhook_settings("https://new.example/t"), info, webhook=True, token_ok=True
-    )
+    other = check_webhook(webhook_settings("https://new.example/t"), info, webhook=True)
     assert other.status == "WARN" and "but WEBHOOK_URL is https://new.example/t" in other.detail
 
     unset = WebhookInfo(url="", has_custom_certificate=False, pending_update_count=0)
-    none = check_webhook(webhook_settings(mine), unset, webhook=True, token_ok=True)
+    none = check_webhook(webhook_settings(mine), unset, webhook=True)
     assert none.status == "WARN" and "`learncity run --webhook` sets it" in none.detail
 
 
 def test_a_token_inside_a_webhook_url_is_hidden() -> None:
     url = f"https://bot.city.example/{DEFAULT_TOKEN}"
     info = WebhookInfo(url=url, has_custom_certificate=False, pending_update_count=0)
-    check = check_webhook(webhook_settings(None), info, webhook=False, token_ok=True)
+    check = check_webhook(webhook_settings(None), info, webhook=False)
     assert DEFAULT_TOKEN not in check.detail
     assert "https://bot.city.example/***" in check.detail
 
