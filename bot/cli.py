@@ -70,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--answers", type=int, required=True, help="how many survey answers")
     seed.add_argument("--free-texts", type=int, default=0, help="how many free-text needs")
     seed.add_argument("--seed", type=int, default=1, help="same seed, same data (default 1)")
+    copy = db_commands.add_parser(
+        "copy", help="copy every table into another, empty database (e.g. SQLite → PostgreSQL)"
+    )
+    copy.add_argument("--to", required=True, help="the target URL, e.g. postgresql://u:p@h/db")
+    copy.add_argument("--schema", default=None, help="PostgreSQL schema of the target")
+    copy.add_argument("--batch-size", type=int, default=2000, help="rows per INSERT batch")
+    doctor = commands.add_parser(
+        "doctor", help="check configuration, database, token, scheduler and webhook"
+    )
+    doctor.add_argument(
+        "--webhook", action="store_true", help="check for webhook mode (default: polling)"
+    )
     return parser
 
 
@@ -82,6 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigurationError as error:
+        if args.command == "doctor":  # one doctor line, not a bare error
+            from bot.doctor import configuration_failure
+
+            print(configuration_failure(str(error)))
+            return 1
         print(error, file=sys.stderr)
         return 2
     secret = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
@@ -122,6 +139,16 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await run_seed_demo_command(
                 settings, args.citizens, args.answers, args.free_texts, args.seed
             )
+        if args.command == "db" and args.db_command == "copy":
+            from bot.db_copy_cli import run_copy_command
+
+            return await run_copy_command(
+                settings, args.to, schema=args.schema, batch_size=args.batch_size
+            )
+        if args.command == "doctor":
+            from bot.doctor import run_doctor_command
+
+            return await run_doctor_command(settings, webhook=args.webhook)
         if args.command == "db":
             return await _db(args.db_command, settings)
         if args.command == "report":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
+from typing import TextIO
 
 # httpx and httpcore log request URLs at INFO/DEBUG, and Bot API URLs carry the token.
 _NOISY_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic")
@@ -63,6 +65,20 @@ def _install_record_factory() -> None:
     _installed = True
 
 
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record comes, not the one at set-up: a caller
+    that swapped it and closed its own (pytest's capture, for one) must not leave a handler
+    writing to a closed file, whose "Logging error" report prints unredacted tracebacks."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def protect_secret(secret: str | None) -> None:
     """Keep `secret` out of every log record from now on."""
     redact.add(secret)
@@ -77,7 +93,7 @@ def configure_logging(level: str, secrets: list[str] | None = None) -> None:
     root = logging.getLogger()
     root.setLevel(level)
     if not any(getattr(h, "_learncity", False) for h in root.handlers):
-        handler = logging.StreamHandler()
+        handler = _CurrentStderrHandler()
         handler._learncity = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 
 import pytest
 
@@ -39,3 +41,16 @@ def test_http_client_loggers_are_quiet() -> None:
     configure_logging("DEBUG")
     assert logging.getLogger("httpx").level == logging.WARNING
     assert logging.getLogger("httpcore").level == logging.WARNING
+
+
+def test_the_handler_follows_stderr_when_it_is_swapped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    closed = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", closed)
+    configure_logging("INFO")
+    closed.close()  # as pytest closes a test's captured stderr
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    logging.getLogger("tests.stderr").warning("after the swap")
+    assert "after the swap" in sys.stderr.getvalue()  # type: ignore[attr-defined]
+    assert "Logging error" not in capsys.readouterr().err

@@ -33,9 +33,11 @@ from storage.need_picks import refresh as refresh_need_picks
 from storage.reminders import DEFAULT_LEAD_MINUTES, ReminderPrefs, reminder_prefs
 from storage.surveys import record_poll_answer
 from storage.tokens import backfill_tokens
+from tests.conftest import open_test_database
 from tests.storage.council_helpers import monthly_series
 from tests.storage.factories import registered
 from tests.storage.library_helpers import listed_book, new_event, reserved, with_categories
+from tests.storage.migration_data import fill_empty_tables, snapshot
 from tests.storage.survey_helpers import opened, sent_privately
 
 TABLES = {
@@ -370,6 +372,85 @@ async def test_0007_adds_tokens_and_need_picks_and_goes_back_cleanly(
 
     await upgrade(empty_db)
     assert await status(empty_db) == "at_head"
+
+
+def revisions_in_order() -> list[str]:
+    """Every shipped revision, oldest first."""
+    script = ScriptDirectory.from_config(storage.migrate.alembic_config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+async def walk_up_with_data(
+    db: Database, start: str | None = None
+) -> dict[str, set[tuple[object, ...]]]:
+    """From the first revision (or the one before `start`) to head, rows in every table as it
+    appears; at each revision one step down and up again. Fails if a step loses a row; the
+    final snapshot."""
+    revisions = revisions_in_order()
+    kept: dict[str, set[tuple[object, ...]]] = {}
+    previous = "base"
+    if start is not None:
+        previous = revisions[revisions.index(start) - 1]
+        revisions = revisions[revisions.index(start) :]
+        await upgrade(db, previous)
+        kept = await fill_empty_tables(db)
+    for revision in revisions:
+        await upgrade(db, revision)
+        after = await snapshot(db)
+        assert {name: after.get(name) for name in kept} == kept, f"rows lost by {revision}"
+
+        await downgrade(db, previous)
+        assert await snapshot(db) == kept, f"{revision}'s downgrade lost rows or left tables"
+        await upgrade(db, revision)
+
+        kept = await fill_empty_tables(db)
+        assert all(kept.values()), f"a table at {revision} has no rows"
+        previous = revision
+    return kept
+
+
+async def test_data_in_every_table_survives_each_revision_up_and_one_step_down(
+    empty_db: Database,
+) -> None:
+    kept = await walk_up_with_data(empty_db)
+    assert await status(empty_db) == "at_head"
+    assert TABLES <= set(kept)
+
+    # Head's downgrade, with every table full, and back.
+    await downgrade(empty_db, "-1")
+    stepped_back = await snapshot(empty_db)
+    assert stepped_back == {name: kept[name] for name in stepped_back}
+    await upgrade(empty_db)
+    after = await snapshot(empty_db)
+    assert {name: rows for name, rows in after.items() if rows} == stepped_back
+
+
+LOSSY_MIGRATION = '''
+"""Test-only: a careless data migration."""
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("DELETE FROM consents WHERE purpose IN (SELECT min(purpose) FROM consents)")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+async def test_the_walk_catches_a_migration_that_loses_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_extra_migration(tmp_path, monkeypatch, LOSSY_MIGRATION)
+    async with open_test_database("sqlite", tmp_path, migrated=False) as db:
+        with pytest.raises(AssertionError, match="rows lost by 0008"):
+            await walk_up_with_data(db, start="0008")
 
 
 async def test_the_migrated_schema_matches_the_models(db: Database) -> None:
