@@ -45,6 +45,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
+from bot import outage
 from bot.services import AnyApplication
 from bot.settings import Settings
 from handlers.people import load_person
@@ -202,7 +203,9 @@ def register(app: AnyApplication) -> None:
 
 async def _on_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Let the update through, or act on the verdict and stop every other group."""
-    if not isinstance(update, Update):
+    if not isinstance(update, Update) or outage.retrying():
+        # A retry or replay after a database outage was judged on its first run: judged again
+        # it would be dropped as a repeated update_id and the person's answer lost.
         return
     guard: InputGuard = context.bot_data[GUARD_KEY]
     verdict = guard.judge(update)

@@ -18,7 +18,6 @@ import pytest
 from asyncpg.exceptions import ConnectionDoesNotExistError
 from sqlalchemy.engine import make_url
 from sqlmodel import func, select
-from telegram import Update
 
 from bot.emulator import harness
 from bot.emulator.harness import LiveBot, sqlite_url
@@ -27,7 +26,6 @@ from bot.i18n.catalog import catalogs
 from bot.outage import OUTAGE_KEY, OutageGuard
 from bot.survey_cli import DEFAULT_SURVEY
 from handlers import needs
-from handlers.people import Person
 from storage import citizens, surveys
 from storage.citizens import NewCitizen
 from storage.database import Database, normalize_url
@@ -189,15 +187,15 @@ async def test_a_vote_stored_just_before_the_database_failed_still_brings_the_ne
         await _prepare(live.db)
         user = live.user(7101, "สมศรี", language_code="th")
         await live.send(user, "/needs")
-        real_load_person = needs.load_person
+        real_send_step = needs._send_step
         failures = [ConnectionDoesNotExistError("connection was closed in the middle of operation")]
 
-        async def load_person_failing_once(update: Update, context: Any) -> Person:
+        async def send_step_failing_once(*args: Any, **kwargs: Any) -> Any:
             if failures:  # the vote is committed; the connection drops right after
                 raise failures.pop()
-            return await real_load_person(update, context)
+            return await real_send_step(*args, **kwargs)
 
-        monkeypatch.setattr(needs, "load_person", load_person_failing_once)
+        monkeypatch.setattr(needs, "_send_step", send_step_failing_once)
         [poll] = _polls(live, user.id)
         await live.emulator.polls.vote(user, poll, [0])
         await live.settle()
