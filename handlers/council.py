@@ -27,7 +27,6 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
 from telegram.ext import (
@@ -45,6 +44,7 @@ from bot.ics import IcsEvent, calendar_file
 from bot.language_detection import detect_language
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
+from handlers.awaiting import Awaiting, stop_waiting, waits_of
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.people import Person, load_person
@@ -63,7 +63,7 @@ from storage.errors import (
 FLOW: Final = "cncl"
 GATE: Final = ConsentGate(Purpose.coffee_council, "council", FLOW)
 DEEP_LINK: Final = "council"  # t.me/<bot>?start=council opens /council
-# Only people who just pressed "Suggest a topic" match (see _AwaitingSuggestion), so this
+# Only people who just pressed "Suggest a topic" match (see handlers.awaiting), so this
 # early group takes their topic before the waiting text steps of older wizards.
 TEXT_INPUT_GROUP: Final = -21
 SUGGEST_MINUTES: Final = 30
@@ -85,31 +85,10 @@ class SuggestionWait:
     since: float
 
 
-class _AwaitingSuggestion(filters.MessageFilter):
-    """Matches messages from people we are waiting on for a topic, and no one else.
-
-    So the handlers below never shadow other handlers of their group for anyone else.
-    """
-
-    def __init__(self, waits: dict[int, SuggestionWait]) -> None:
-        super().__init__(name="awaiting_council_suggestion")
-        self.waits = waits
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        wait = self.waits.get(user.id) if user is not None else None
-        if wait is None or user is None:
-            return False
-        if time.monotonic() - wait.since > SUGGEST_MINUTES * 60:
-            self.waits.pop(user.id, None)
-            return False
-        return True
-
-
 def register(app: AnyApplication) -> None:
     """Add /council, its buttons, the typed topic and the `council` deep link."""
     waits: dict[int, SuggestionWait] = app.bot_data.setdefault(WAITS_KEY, {})
-    awaiting = _AwaitingSuggestion(waits)
+    awaiting = Awaiting(waits, SUGGEST_MINUTES, name="awaiting_council_suggestion")
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("council", _on_council, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
@@ -119,7 +98,8 @@ def register(app: AnyApplication) -> None:
     )
     # A command means they moved on: stop waiting, and let the command run as usual.
     app.add_handler(
-        MessageHandler(private & filters.COMMAND & awaiting, _on_command), group=TEXT_INPUT_GROUP
+        MessageHandler(private & filters.COMMAND & awaiting, stop_waiting(WAITS_KEY)),
+        group=TEXT_INPUT_GROUP,
     )
     register_deep_link(app, DEEP_LINK, _on_deep_link)
 
@@ -521,8 +501,7 @@ async def send_meeting_calendar(
 
 
 def _waits(context: ContextTypes.DEFAULT_TYPE) -> dict[int, SuggestionWait]:
-    waits: dict[int, SuggestionWait] = context.application.bot_data.setdefault(WAITS_KEY, {})
-    return waits
+    return waits_of(context, WAITS_KEY)
 
 
 async def _ask_topic(
@@ -603,13 +582,6 @@ async def _on_topic_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await reply(update, context, lang, "council.suggested",
                 when=when_in(meeting.starts_at, lang, meeting.timezone))  # fmt: skip
     raise ApplicationHandlerStop
-
-
-async def _on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command while we wait for a topic: stop waiting; the command runs as usual."""
-    user = update.effective_user
-    if user is not None:
-        _waits(context).pop(user.id, None)
 
 
 # action → (callback, only for people who consented to the coffee council)

@@ -39,7 +39,6 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
 from telegram.error import Forbidden, TelegramError
@@ -59,6 +58,7 @@ from bot.ics import IcsEvent, calendar_file
 from bot.language_detection import detect_language
 from bot.services import AnyApplication, Services, services_of
 from handlers import callback_data as cb
+from handlers.awaiting import Awaiting, stop_waiting, waits_of
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
@@ -88,7 +88,7 @@ GATE: Final = ConsentGate(Purpose.human_library, "library", FLOW)
 DEEP_LINK: Final = "library"  # t.me/<bot>?start=library opens /library
 # A vote on a rating poll is ours before handlers.needs (group 0) logs it as unknown.
 POLL_ANSWER_GROUP: Final = -1
-# Only people who were just asked "what did you learn?" match (see _AwaitingFeedback), so
+# Only people who were just asked "what did you learn?" match (see handlers.awaiting), so
 # this early group takes their reply before any older wizard's waiting text step.
 TEXT_INPUT_GROUP: Final = -10
 FEEDBACK_MINUTES: Final = 30
@@ -112,32 +112,11 @@ class FeedbackWait:
     since: float
 
 
-class _AwaitingFeedback(filters.MessageFilter):
-    """Matches messages from people we are waiting on for feedback text, and no one else.
-
-    So the handlers below never shadow other handlers of their group for anyone else.
-    """
-
-    def __init__(self, waits: dict[int, FeedbackWait]) -> None:
-        super().__init__(name="awaiting_library_feedback")
-        self.waits = waits
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        wait = self.waits.get(user.id) if user is not None else None
-        if wait is None or user is None:
-            return False
-        if time.monotonic() - wait.since > FEEDBACK_MINUTES * 60:
-            self.waits.pop(user.id, None)
-            return False
-        return True
-
-
 def register(app: AnyApplication) -> None:
     """Add /library, its buttons, the rating votes, the feedback text and the deep link."""
     waits: dict[int, FeedbackWait] = app.bot_data.setdefault(WAITS_KEY, {})
     app.bot_data.setdefault(RATING_POLLS_KEY, KnownPolls(_rating_poll_ids))
-    awaiting = _AwaitingFeedback(waits)
+    awaiting = Awaiting(waits, FEEDBACK_MINUTES, name="awaiting_library_feedback")
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("library", _on_library, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
@@ -148,7 +127,8 @@ def register(app: AnyApplication) -> None:
     )
     # A command means they moved on: stop waiting, and let the command run as usual.
     app.add_handler(
-        MessageHandler(private & filters.COMMAND & awaiting, _on_command), group=TEXT_INPUT_GROUP
+        MessageHandler(private & filters.COMMAND & awaiting, stop_waiting(WAITS_KEY)),
+        group=TEXT_INPUT_GROUP,
     )
     register_deep_link(app, DEEP_LINK, _on_deep_link)
 
@@ -920,8 +900,7 @@ def _rating_polls(bot_data: dict[Any, Any]) -> KnownPolls:
 
 
 def _waits(context: ContextTypes.DEFAULT_TYPE) -> dict[int, FeedbackWait]:
-    waits: dict[int, FeedbackWait] = context.application.bot_data.setdefault(WAITS_KEY, {})
-    return waits
+    return waits_of(context, WAITS_KEY)
 
 
 async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -981,13 +960,6 @@ async def _on_feedback_text(update: Update, context: ContextTypes.DEFAULT_TYPE) 
                 raise ApplicationHandlerStop from None
     await reply(update, context, person.language, "library.feedback_thanks")
     raise ApplicationHandlerStop
-
-
-async def _on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command while we wait for feedback text: stop waiting; the command runs as usual."""
-    user = update.effective_user
-    if user is not None:
-        _waits(context).pop(user.id, None)
 
 
 # action → (callback, only for registered readers who consented)

@@ -1,0 +1,53 @@
+"""Waiting for someone's next typed message: a message filter over a dict of waits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes, filters
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+class Awaiting(filters.MessageFilter):
+    """Matches messages from people in `waits` (by user id), and no one else.
+
+    So the handlers behind it never shadow other handlers of their group for anyone else.
+    A wait is any record with `since` (time.monotonic()); one older than `minutes` is
+    dropped and no longer matches.
+    """
+
+    def __init__(self, waits: dict[int, Any], minutes: int, name: str) -> None:
+        super().__init__(name=name)
+        self.waits = waits
+        self._seconds = minutes * 60
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        wait = self.waits.get(user.id) if user is not None else None
+        if wait is None or user is None:
+            return False
+        if time.monotonic() - wait.since > self._seconds:
+            self.waits.pop(user.id, None)
+            return False
+        return True
+
+
+def waits_of(context: ContextTypes.DEFAULT_TYPE, key: str) -> dict[int, Any]:
+    """The waits a flow keeps in bot_data under `key` (created empty)."""
+    waits: dict[int, Any] = context.application.bot_data.setdefault(key, {})
+    return waits
+
+
+def stop_waiting(key: str) -> Callback:
+    """A handler for a command sent while we wait: stop waiting; the command runs as usual."""
+
+    async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if user is not None:
+            waits_of(context, key).pop(user.id, None)
+
+    return on_command

@@ -1,0 +1,34 @@
+"""The typed-input filter matches only people we wait on, and forgets stale waits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import Chat, Message, User
+
+from handlers.awaiting import Awaiting
+
+
+@dataclass
+class _Wait:
+    since: float
+
+
+def _message(user_id: int) -> Message:
+    user = User(user_id, "someone", is_bot=False)
+    return Message(1, datetime(2026, 1, 1), Chat(user_id, "private"), from_user=user, text="hi")
+
+
+def test_matches_only_the_people_waited_on() -> None:
+    awaiting = Awaiting({7: _Wait(time.monotonic())}, 30, name="test")
+    assert awaiting.filter(_message(7))
+    assert not awaiting.filter(_message(8))
+
+
+def test_a_stale_wait_is_dropped_and_no_longer_matches() -> None:
+    waits = {7: _Wait(time.monotonic() - 31 * 60)}
+    awaiting = Awaiting(waits, 30, name="test")
+    assert not awaiting.filter(_message(7))
+    assert waits == {}
