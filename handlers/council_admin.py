@@ -48,7 +48,6 @@ from zoneinfo import ZoneInfo
 
 import segno
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -75,6 +74,8 @@ from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
+from handlers.press import Press as BasePress
+from handlers.press import Sent, int_args
 from handlers.replies import answer_expired, edit, t
 from schedules.council_jobs import (
     AGENDA_PREFIX,
@@ -293,50 +294,18 @@ class _Waiting(filters.MessageFilter):
 # --- a press ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Press:
+class Press(BasePress):
     """One press of a facilitator's council button: who pressed it and the data's arguments."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
-    args: tuple[str, ...]
-
-    @property
-    def lang(self) -> str:
-        """The presser's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the presser's language."""
-        return t(self.context, self.lang, key, **values)
+    flow = FLOW
 
     def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
         """A button of this flow labelled with catalog text."""
         return _button(self.context, self.lang, key, action, *args)
 
-    def ids(self, count: int) -> list[int] | None:
-        """Exactly `count` integer arguments, or None (forged data)."""
-        return _ints(self.args, count)
-
-    async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        """Answer the press and show `text` in place of the pressed message."""
-        await self.query.answer()
-        await edit(self.query, text, markup)
-
     async def alert(self, key: str, /, **values: object) -> None:
         """Answer the press with a short notice; nothing else changes."""
         await self.query.answer(self.t(key, **values), show_alert=True)
-
-    async def expired(self) -> None:
-        """Answer a forged or stale press; nothing changes."""
-        await answer_expired(self.query, self.context, self.lang)
 
 
 Action = Callable[[Press], Awaitable[None]]
@@ -352,12 +321,6 @@ def _button(
 def _labelled(label: str, action: str, *args: object) -> InlineKeyboardButton:
     """A button whose label is data (a date, a name, a topic), not catalog text."""
     return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
-
-
-def _ints(args: tuple[str, ...], count: int) -> list[int] | None:
-    if len(args) != count or not all(a.isdigit() and len(a) <= 12 for a in args):
-        return None
-    return [int(a) for a in args]
 
 
 @requires(Role.facilitator)
@@ -616,7 +579,7 @@ async def _open_shortlist(press: Press) -> None:
 async def _toggle(press: Press) -> None:
     """Tick or untick one topic (at most 12 ticked)."""
     trim = await _trim_of(press)
-    index = _ints(press.args[1:], 1)
+    index = int_args(press.args[1:], 1)
     if trim is None or index is None or not 0 <= index[0] < len(trim.state["c"]):
         await press.expired()
         return
@@ -686,7 +649,7 @@ async def _ask_label(press: Press) -> None:
         return
     data = cb.decode(press.query.data)
     renaming = data is not None and data.action == "rni"
-    index = _ints(press.args[1:], 1) if renaming else None
+    index = int_args(press.args[1:], 1) if renaming else None
     if renaming and (index is None or index[0] not in trim.state["on"]):
         await press.expired()
         return
@@ -1372,29 +1335,11 @@ def _drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @dataclass(frozen=True)
-class Turn:
+class Turn(Sent):
     """One update of the minutes wizard: the update, the facilitator, the draft, the meeting."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
     draft: MinutesDraft
     meeting: Meeting
-
-    @property
-    def lang(self) -> str:
-        """The facilitator's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button (only for button actions)."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the facilitator's language."""
-        return t(self.context, self.lang, key, **values)
 
     def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
         """A wizard button labelled with catalog text."""
@@ -1617,7 +1562,7 @@ async def _press_cancel_item(turn: Turn, args: tuple[str, ...]) -> None:
 
 async def _press_owner(turn: Turn, args: tuple[str, ...]) -> None:
     """An owner from the buttons: must still be present or have said yes or maybe."""
-    ids = _ints(args, 1)
+    ids = int_args(args, 1)
     people = dict(await _people(turn))
     if ids is None or ids[0] not in people or turn.draft.current is None:
         await answer_expired(turn.query, turn.context, turn.lang)

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import get_day_names, get_month_names
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -61,6 +61,7 @@ from handlers import calendar_keyboard as calendar
 from handlers import callback_data as cb
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
+from handlers.press import Press, Sent
 from handlers.replies import answer_expired, edit, t
 from storage import clock, council, deliveries, library, recurrence
 from storage.audit import actor_for
@@ -138,28 +139,10 @@ class ScheduleDraft:
 
 
 @dataclass(frozen=True)
-class Turn:
+class Turn(Sent):
     """One update the wizard handles: the update, who sent it, and their draft."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
     draft: ScheduleDraft
-
-    @property
-    def lang(self) -> str:
-        """The facilitator's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button (only for button actions)."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the facilitator's language."""
-        return t(self.context, self.lang, key, **values)
 
     def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
         """A wizard button labelled with catalog text."""
@@ -170,10 +153,6 @@ class Turn:
         chat = self.update.effective_chat
         assert chat is not None
         await self.context.bot.send_message(chat.id, self.t(key, **values))
-
-    async def expired(self) -> None:
-        """Answer a forged or stale press; nothing changes."""
-        await answer_expired(self.query, self.context, self.lang)
 
 
 Screen: TypeAlias = tuple[str, InlineKeyboardMarkup]
@@ -1331,54 +1310,15 @@ MOVE: Final = Kind(
 # --- /councils: a facilitator's councils; one meeting moved or cancelled ----------------------
 
 
-@dataclass(frozen=True)
-class CouncilPress:
+class CouncilPress(Press):
     """One press of a /councils button: who pressed it and the data's arguments."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
-    args: tuple[str, ...]
-
-    @property
-    def lang(self) -> str:
-        """The presser's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the presser's language."""
-        return t(self.context, self.lang, key, **values)
-
-    def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
-        """A /councils button labelled with catalog text."""
-        data = cb.encode(COUNCILS_FLOW, action, *args)
-        return InlineKeyboardButton(self.t(key), callback_data=data)
-
-    def ids(self, count: int) -> list[int] | None:
-        """Exactly `count` integer arguments, or None (forged data)."""
-        if len(self.args) != count or not all(a.isdigit() and len(a) <= 12 for a in self.args):
-            return None
-        return [int(a) for a in self.args]
+    flow = COUNCILS_FLOW
 
     def when(self, moment: datetime, series: council.SeriesView) -> Raw:
         """A moment as the series' local date and time, in the presser's language."""
         catalogs = services_of(self.context).catalogs
         return Raw(when_text(catalogs, self.lang, moment, ZoneInfo(series.timezone)))
-
-    async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        """Answer the press and show `text` in place of the pressed message."""
-        await self.query.answer()
-        await edit(self.query, text, markup)
-
-    async def expired(self) -> None:
-        """Answer a forged or stale press; nothing changes."""
-        await answer_expired(self.query, self.context, self.lang)
 
 
 CouncilAction = Callable[[CouncilPress], Awaitable[None]]

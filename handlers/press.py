@@ -1,0 +1,72 @@
+"""What a flow's button or wizard step sees: the update, who sent it, and their language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from handlers import callback_data as cb
+from handlers.people import Person
+from handlers.replies import answer_expired, edit, t
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One update from a known person; flows subclass it with their own fields."""
+
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    person: Person
+
+    @property
+    def lang(self) -> str:
+        """The sender's language."""
+        return self.person.language
+
+    @property
+    def query(self) -> CallbackQuery:
+        """The pressed button (only for button updates)."""
+        assert self.update.callback_query is not None
+        return self.update.callback_query
+
+    def t(self, key: str, /, **values: object) -> str:
+        """Catalog text in the sender's language."""
+        return t(self.context, self.lang, key, **values)
+
+    async def expired(self) -> None:
+        """Answer a forged or stale press; nothing changes."""
+        await answer_expired(self.query, self.context, self.lang)
+
+
+@dataclass(frozen=True)
+class Press(Sent):
+    """One press of a flow's button: who pressed it and the data's arguments.
+
+    A flow subclasses it and sets `flow`, the callback-data prefix of its buttons.
+    """
+
+    flow: ClassVar[str]
+    args: tuple[str, ...]
+
+    def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
+        """A button of this flow labelled with catalog text."""
+        return InlineKeyboardButton(self.t(key), callback_data=cb.encode(self.flow, action, *args))
+
+    def ids(self, count: int) -> list[int] | None:
+        """Exactly `count` integer arguments, or None (forged data)."""
+        return int_args(self.args, count)
+
+    async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Answer the press and show `text` in place of the pressed message."""
+        await self.query.answer()
+        await edit(self.query, text, markup)
+
+
+def int_args(args: tuple[str, ...], count: int) -> list[int] | None:
+    """Exactly `count` integer arguments of button data, or None (forged data)."""
+    if len(args) != count or not all(a.isdigit() and len(a) <= 12 for a in args):
+        return None
+    return [int(a) for a in args]
