@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -43,6 +43,7 @@ from handlers import callback_data as cb
 from handlers.deep_links import register_deep_link, valid_payload
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
+from handlers.press import pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, deliveries, library
 from storage.audit import actor_for
@@ -241,12 +242,6 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
     await handler(update, context, person, data.args)
 
 
-def _query(update: Update) -> CallbackQuery:
-    """The pressed button (the handlers made sure there is one)."""
-    assert update.callback_query is not None
-    return update.callback_query
-
-
 def _int(args: tuple[str, ...], index: int = 0) -> int | None:
     value = args[index] if index < len(args) else ""
     return int(value) if value.isdigit() and len(value) < 12 else None
@@ -256,7 +251,7 @@ async def _page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Show a page of the list (also "back to the list")."""
-    query = _query(update)
+    query = pressed(update)
     page = _int(args)
     if page is None:
         await answer_expired(query, context, person.language)
@@ -447,7 +442,7 @@ async def _add(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Start adding a book: the Thai title first."""
-    query = _query(update)
+    query = pressed(update)
     choices = await _categories(context)
     if not choices:
         # Categories come with the survey; without one no book can be saved.
@@ -464,7 +459,7 @@ async def _edit_book(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Which field of the book to replace."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     lang = person.language
     if book is None:
@@ -485,7 +480,7 @@ async def _edit_field(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Start replacing one field: its steps, filled with what the book has now."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     steps = FIELD_STEPS.get(args[1]) if len(args) == 2 else None
     if book is None or steps is None:
@@ -512,20 +507,19 @@ async def _stop(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Cancel the wizard (from any of its messages); nothing is saved."""
-    query = _query(update)
+    query = pressed(update)
     if _current(context, args, step=False) is None:
         await answer_expired(query, context, person.language)
         return
     _drop_draft(context)
-    await query.answer()
-    await edit(query, t(context, person.language, "books.cancelled"))
+    await show(query, t(context, person.language, "books.cancelled"))
 
 
 async def _back(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """One step back; what was typed there is shown and kept unless replaced."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     if draft is None or draft.index == 0:
         await answer_expired(query, context, person.language)
@@ -539,7 +533,7 @@ async def _toggle_category(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Choose or unchoose a need category."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     number = _int(args, 2)
     if draft is None or draft.step != CATEGORIES or number is None:
@@ -557,7 +551,7 @@ async def _toggle_language(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Choose or unchoose a language the book speaks."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     code = args[2] if len(args) == 3 else ""
     if draft is None or draft.step != LANGUAGES or code not in BOOK_LANGUAGES:
@@ -579,7 +573,7 @@ async def _next(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Leave a toggle step (at least one must be chosen), or keep what a typed step holds."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     lang = person.language
     if draft is None or draft.step == CONFIRM:
@@ -602,7 +596,7 @@ async def _save(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Confirm the summary: the book is added."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     if draft is None or draft.step != CONFIRM or not draft.adding:
         await answer_expired(query, context, person.language)
@@ -726,7 +720,7 @@ async def _link(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """A fresh one-time link for the book to open: explained, then on its own to forward."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     lang = person.language
     if book is None:
@@ -824,18 +818,15 @@ async def _on_link_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await answer_expired(query, context, lang)
         return
     if data.action == "decline":
-        await query.answer()
-        await edit(query, t(context, lang, "books.link_declined"))
+        await show(query, t(context, lang, "books.link_declined"))
         return
     try:
         async with services_of(context).db.session() as session:
             book = await library.link_book(data.args[0], person.telegram_user_id, session=session)
     except BookLinkInvalid as refusal:
-        await query.answer()
-        await edit(query, t(context, lang, await _refusal_key(context, person, refusal)))
+        await show(query, t(context, lang, await _refusal_key(context, person, refusal)))
         return
-    await query.answer()
-    await edit(query, t(context, lang, "books.link_done", title=_in(book.title, lang)))
+    await show(query, t(context, lang, "books.link_done", title=_in(book.title, lang)))
     await _tell_creator(context, book)
 
 
@@ -860,7 +851,7 @@ async def _retire(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Ask before retiring: its upcoming loans end and their readers are told."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     lang = person.language
     if book is None:
@@ -878,7 +869,7 @@ async def _retire_confirmed(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Retire the book and tell each reader of its upcoming loans, in their language."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     lang = person.language
     if book is None:

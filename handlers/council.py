@@ -48,6 +48,7 @@ from handlers.awaiting import Awaiting, stop_waiting, waits_of
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.people import Person, load_person
+from handlers.press import pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, council
 from storage.council import Meeting, Rsvp
@@ -162,12 +163,6 @@ def _button(
     return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
 
 
-def _query(update: Update) -> CallbackQuery:
-    """The pressed button (`_on_button` made sure there is one)."""
-    assert update.callback_query is not None
-    return update.callback_query
-
-
 def _meeting_id(args: tuple[str, ...]) -> int | None:
     """The one meeting id the data carries, or None (forged data)."""
     if not args or not args[0].isdigit() or len(args[0]) > 12:
@@ -179,13 +174,12 @@ async def _give_consent(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Consent to the coffee council, then show the next meeting."""
-    query = _query(update)
+    query = pressed(update)
     async with services_of(context).db.session() as session:
         await citizens.set_consent(
             person.telegram_user_id, Purpose.coffee_council, True, session=session
         )
-    await query.answer()
-    await edit(query, t(context, person.language, "council.consent_thanks"))
+    await show(query, t(context, person.language, "council.consent_thanks"))
     text, markup = await _next_page(context, person)
     await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
 
@@ -302,32 +296,30 @@ async def _show_meeting(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """A meeting's page (`m:<meeting>`), from the list of later meetings."""
-    query = _query(update)
+    query = pressed(update)
     meeting_id = _meeting_id(args) if len(args) == 1 else None
     meeting = await _live_meeting(context, meeting_id) if meeting_id is not None else None
     if meeting is None:
         await answer_expired(query, context, person.language)
         return
     text, markup = await _meeting_page(context, person, meeting)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _show_next(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Back to the next meeting."""
-    query = _query(update)
+    query = pressed(update)
     text, markup = await _next_page(context, person)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _show_later(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The next few meetings (cancelled and moved ones say so), each a button."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     async with services_of(context).db.session(readonly=True) as session:
         meetings = await council.upcoming_meetings(
@@ -352,8 +344,7 @@ async def _show_later(
         if lines
         else t(context, lang, "council.no_later")
     )
-    await query.answer()
-    await edit(query, text, InlineKeyboardMarkup(rows))
+    await show(query, text, InlineKeyboardMarkup(rows))
 
 
 def _later_line(
@@ -380,7 +371,7 @@ async def _send_map(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The meeting's place on a map, only when the person asks for it."""
-    query = _query(update)
+    query = pressed(update)
     meeting_id = _meeting_id(args) if len(args) == 1 else None
     meeting = await _live_meeting(context, meeting_id) if meeting_id is not None else None
     if meeting is None or meeting.latitude is None or meeting.longitude is None:
@@ -399,7 +390,7 @@ async def _rsvp(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Answer yes, maybe or no (`r:<meeting>:<y|m|n>`); a new Yes brings the .ics file."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     meeting_id = _meeting_id(args) if len(args) == 2 else None
     answer = _ANSWER_CODES.get(args[1]) if len(args) == 2 else None
@@ -508,7 +499,7 @@ async def _ask_topic(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """ "Suggest a topic": their next text message (within 30 minutes) is the topic."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     meeting_id = _meeting_id(args) if len(args) == 1 else None
     meeting = await _live_meeting(context, meeting_id) if meeting_id is not None else None
@@ -535,12 +526,11 @@ async def _cancel_topic(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """They changed their mind: stop waiting for a topic."""
-    query = _query(update)
+    query = pressed(update)
     if _waits(context).pop(person.telegram_user_id, None) is None:
         await answer_expired(query, context, person.language)
         return
-    await query.answer()
-    await edit(query, t(context, person.language, "council.suggest_cancelled"))
+    await show(query, t(context, person.language, "council.suggest_cancelled"))
 
 
 async def _on_topic_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

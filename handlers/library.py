@@ -36,7 +36,6 @@ from typing import Any, Final
 from babel import Locale
 from telegram import (
     Bot,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
@@ -63,6 +62,7 @@ from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
+from handlers.press import pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from schedules.dispatcher import PollSent
 from schedules.library_jobs import FEEDBACK_KEY, PURPOSE_PREFIX, FeedbackAsker
@@ -235,7 +235,7 @@ async def _give_consent(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Consent to the human library, then show the events."""
-    query = _query(update)
+    query = pressed(update)
     if not person.registered:
         await answer_expired(query, context, person.language)
         return
@@ -243,8 +243,7 @@ async def _give_consent(
         await citizens.set_consent(
             person.telegram_user_id, Purpose.human_library, True, session=session
         )
-    await query.answer()
-    await edit(query, t(context, person.language, "library.consent_thanks"))
+    await show(query, t(context, person.language, "library.consent_thanks"))
     text, markup = await _events_page(context, person)
     await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
 
@@ -320,10 +319,9 @@ async def _show_events(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Back to the list of events."""
-    query = _query(update)
+    query = pressed(update)
     text, markup = await _events_page(context, person)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _show_event(
@@ -331,7 +329,7 @@ async def _show_event(
 ) -> None:
     """An event's catalogue (`ev:<event>`), filtered by a tag (`evt:<event>:<tag number>`) or
     a language (`evl:<event>:<code>`)."""
-    query = _query(update)
+    query = pressed(update)
     data = cb.decode(query.data)
     action = data.action if data is not None else ""
     ids = _ints(args[:1], 1)
@@ -356,8 +354,7 @@ async def _show_event(
             return
         language = args[1]
     text, markup = _catalogue(context, person, event, books, tags, languages, tag, language)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 def _catalogue(
@@ -429,7 +426,7 @@ async def _send_map(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The event's place on a map, only when the reader asks for it."""
-    query = _query(update)
+    query = pressed(update)
     ids = _ints(args, 1)
     event = await _live_event(context, ids[0]) if ids else None
     if event is None or event.latitude is None or event.longitude is None:
@@ -464,15 +461,14 @@ async def _show_book(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """A book's page: who they are, the languages they speak and their free times."""
-    query = _query(update)
+    query = pressed(update)
     found = await _book_at(context, args, 2)
     if found is None:
         await answer_expired(query, context, person.language)
         return
     event, at, _ = found
     text, markup = _book_page(context, person, event, at)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 def _book_page(
@@ -506,7 +502,7 @@ async def _reserve(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Reserve a named slot (`rs`), the first free one (`ff`), or join the waitlist (`wl`)."""
-    query = _query(update)
+    query = pressed(update)
     data = cb.decode(query.data)
     named = data is not None and data.action == "rs"
     found = await _book_at(context, args, 3 if named else 2)
@@ -552,12 +548,6 @@ async def _reserve(
     )
     await _send_calendar(context, reservation, person.telegram_user_id, lang)
     await _tell_book(context, reservation, user.first_name)
-
-
-def _query(update: Update) -> CallbackQuery:
-    """The pressed button (`_on_button` made sure there is one)."""
-    assert update.callback_query is not None
-    return update.callback_query
 
 
 def _confirmation(context: ContextTypes.DEFAULT_TYPE, reservation: Reservation, lang: str) -> str:
@@ -701,7 +691,7 @@ async def _show_my_loans(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The reader's upcoming loans and waitlist places, each with Cancel."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     async with services_of(context).db.session(readonly=True) as session:
         loans = await library.my_loans(person.telegram_user_id, now=clock.now(), session=session)
@@ -718,8 +708,7 @@ async def _show_my_loans(
         if lines
         else t(context, lang, "library.no_loans")
     )
-    await query.answer()
-    await edit(query, text, InlineKeyboardMarkup(rows))
+    await show(query, text, InlineKeyboardMarkup(rows))
 
 
 def _loan_line(context: ContextTypes.DEFAULT_TYPE, loan: Reservation, lang: str) -> str:
@@ -756,7 +745,7 @@ async def _ask_cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Ask before cancelling a loan or a waitlist place."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _own_active(context, person, args)
     if reservation is None:
         await answer_expired(query, context, person.language)
@@ -769,15 +758,14 @@ async def _ask_cancel(
     text = t(
         context, lang, "library.cancel_confirm", loan=Raw(_loan_line(context, reservation, lang))
     )
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Cancel; a freed seat goes to the waitlist, and the promoted reader is told."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _own_active(context, person, args)
     if reservation is None:
         await answer_expired(query, context, person.language)
@@ -824,7 +812,7 @@ async def _ask_stop(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The book pressed Stop / report: ask before stopping the loan."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _book_loan(context, person, args)
     if reservation is None:
         await answer_expired(query, context, person.language)
@@ -846,7 +834,7 @@ async def _keep_loan(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The book changed its mind: show the loan notice again, nothing changed."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _book_loan(context, person, args)
     if reservation is None or reservation.starts_at is None or reservation.stopped_at is not None:
         await answer_expired(query, context, person.language)
@@ -854,15 +842,14 @@ async def _keep_loan(
     text, markup = _book_notice(
         context, reservation, _first_name(reservation.reader_name), person.language
     )
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _stop(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Stop the loan and bar the reader from this book; the facilitators are told at once."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _book_loan(context, person, args)
     if reservation is None:
         await answer_expired(query, context, person.language)

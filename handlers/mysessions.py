@@ -17,7 +17,7 @@ import html
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.i18n.catalog import Raw
@@ -27,6 +27,7 @@ from handlers import callback_data as cb
 from handlers.council import send_meeting_calendar, title_in
 from handlers.library import loan_calendar, tell_promoted
 from handlers.people import Person, load_person
+from handlers.press import pressed, show
 from handlers.replies import answer_expired, edit, t
 from storage import clock, council, library
 from storage.council import Meeting, SessionItem
@@ -147,12 +148,6 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await action(update, context, person, data.args)
 
 
-def _query(update: Update) -> CallbackQuery:
-    """The pressed button (`_on_button` made sure there is one)."""
-    assert update.callback_query is not None
-    return update.callback_query
-
-
 async def _own_item(
     context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> SessionItem | None:
@@ -171,17 +166,16 @@ async def _show_list(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Back to the list (nothing changed)."""
-    query = _query(update)
+    query = pressed(update)
     text, markup = await _page(context, person)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _ask_cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Ask before cancelling a loan, a waitlist place or a council answer."""
-    query = _query(update)
+    query = pressed(update)
     item = await _own_item(context, person, args)
     if item is None:
         await answer_expired(query, context, person.language)
@@ -198,15 +192,14 @@ async def _ask_cancel(
         f"mysessions.confirm_{item.kind}",
         item=Raw(_item(context, lang, item)),
     )
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Cancel the loan (a freed seat goes to the waitlist) or answer "no" to the meeting."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     item = await _own_item(context, person, args)
     if item is None:
@@ -251,7 +244,7 @@ async def _send_calendar(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The item's `.ics` file: local times and a link back to the bot."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     item = await _own_item(context, person, args)
     if item is None or not _has_calendar(item):

@@ -29,8 +29,7 @@ class Sent:
     @property
     def query(self) -> CallbackQuery:
         """The pressed button (only for button updates)."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
+        return pressed(self.update)
 
     def t(self, key: str, /, **values: object) -> str:
         """Catalog text in the sender's language."""
@@ -61,8 +60,7 @@ class Press(Sent):
 
     async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """Answer the press and show `text` in place of the pressed message."""
-        await self.query.answer()
-        await edit(self.query, text, markup)
+        await show(self.query, text, markup)
 
 
 def int_args(args: tuple[str, ...], count: int) -> list[int] | None:
@@ -70,3 +68,15 @@ def int_args(args: tuple[str, ...], count: int) -> list[int] | None:
     if len(args) != count or not all(a.isdigit() and len(a) <= 12 for a in args):
         return None
     return [int(a) for a in args]
+
+
+def pressed(update: Update) -> CallbackQuery:
+    """The pressed button (the caller's handler made sure there is one)."""
+    assert update.callback_query is not None
+    return update.callback_query
+
+
+async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer the press and show `text` in place of the pressed message."""
+    await query.answer()
+    await edit(query, text, markup)
