@@ -449,9 +449,16 @@ async def _add(
         await query.answer(t(context, person.language, "books.no_categories"), show_alert=True)
         return
     draft = BookDraft(steps=ADD_STEPS, choices=choices)
+    await _start_draft(update, context, person, draft)
+
+
+async def _start_draft(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, draft: BookDraft
+) -> None:
+    """Keep the new draft and show its first step in place of the pressed message."""
     if context.user_data is not None:
         context.user_data[DRAFT_KEY] = draft
-    await query.answer()
+    await pressed(update).answer()
     await _show(update, context, _prompt(context, person.language, draft), as_edit=True)
 
 
@@ -497,10 +504,7 @@ async def _edit_field(
         languages=list(book.languages),
         choices=await _categories(context),
     )
-    if context.user_data is not None:
-        context.user_data[DRAFT_KEY] = draft
-    await query.answer()
-    await _show(update, context, _prompt(context, person.language, draft), as_edit=True)
+    await _start_draft(update, context, person, draft)
 
 
 async def _stop(

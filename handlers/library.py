@@ -62,7 +62,7 @@ from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
-from handlers.press import pressed, show
+from handlers.press import int_args, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from schedules.dispatcher import PollSent
 from schedules.library_jobs import FEEDBACK_KEY, PURPOSE_PREFIX, FeedbackAsker
@@ -218,13 +218,6 @@ def _labelled(label: str, action: str, *args: object) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
 
 
-def _ints(args: tuple[str, ...], count: int) -> tuple[int, ...] | None:
-    """Exactly `count` non-negative integer arguments, or None (forged data)."""
-    if len(args) != count or not all(arg.isdigit() and len(arg) <= 12 for arg in args):
-        return None
-    return tuple(int(arg) for arg in args)
-
-
 def _rows(
     buttons: Sequence[InlineKeyboardButton], per_row: int
 ) -> list[list[InlineKeyboardButton]]:
@@ -332,7 +325,7 @@ async def _show_event(
     query = pressed(update)
     data = cb.decode(query.data)
     action = data.action if data is not None else ""
-    ids = _ints(args[:1], 1)
+    ids = int_args(args[:1], 1)
     event = await _live_event(context, ids[0]) if ids else None
     if event is None or (action == "ev" and len(args) != 1) or (action != "ev" and len(args) != 2):
         await answer_expired(query, context, person.language)
@@ -343,7 +336,7 @@ async def _show_event(
     tag: str | None = None
     language: str | None = None
     if action == "evt":
-        number = _ints(args[1:], 1)
+        number = int_args(args[1:], 1)
         if number is None or number[0] >= len(tags):
             await answer_expired(query, context, person.language)
             return
@@ -427,7 +420,7 @@ async def _send_map(
 ) -> None:
     """The event's place on a map, only when the reader asks for it."""
     query = pressed(update)
-    ids = _ints(args, 1)
+    ids = int_args(args, 1)
     event = await _live_event(context, ids[0]) if ids else None
     if event is None or event.latitude is None or event.longitude is None:
         await answer_expired(query, context, person.language)
@@ -443,9 +436,9 @@ async def _send_map(
 
 async def _book_at(
     context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...], count: int
-) -> tuple[EventView, BookAtEvent, tuple[int, ...]] | None:
+) -> tuple[EventView, BookAtEvent, list[int]] | None:
     """The live event and the listed book the data names (event, book, ...), or None."""
-    ids = _ints(args, count)
+    ids = int_args(args, count)
     if ids is None:
         return None
     event = await _live_event(context, ids[0])
@@ -726,7 +719,7 @@ async def _own_active(
 ) -> Reservation | None:
     """The presser's own reservation the data names, while it still holds or waits for a seat
     at an event that is on (a retired book's or a cancelled event's were released)."""
-    ids = _ints(args, 1)
+    ids = int_args(args, 1)
     if ids is None:
         return None
     async with services_of(context).db.session(readonly=True) as session:
@@ -796,7 +789,7 @@ async def _book_loan(
     context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> Reservation | None:
     """The reservation the data names, if the presser is the book linked to it."""
-    ids = _ints(args, 1)
+    ids = int_args(args, 1)
     if ids is None:
         return None
     async with services_of(context).db.session(readonly=True) as session:
