@@ -74,6 +74,7 @@ from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
+from handlers.poll_jobs import start_poll_job
 from handlers.press import Press as BasePress
 from handlers.press import Sent, int_args
 from handlers.replies import answer_expired, edit, t
@@ -88,7 +89,6 @@ from schedules.council_jobs import (
     open_vote,
     vote_opened,
 )
-from schedules.dispatcher import PollSent
 from storage import audit, button_states, citizens, clock, council, deliveries
 from storage.council import AgendaInput, Meeting
 from storage.database import AsyncSession
@@ -259,18 +259,7 @@ async def on_startup(app: AnyApplication, services: Services) -> None:
         default_language=services.settings.default_language,
     )
     app.bot_data[COUNCIL_JOBS_KEY] = jobs
-    known = _agenda_polls(app.bot_data)
-    # Before any poll goes out and before polling starts: votes after a restart are ours.
-    await known.try_load(services.db)
-
-    async def on_poll_sent(sent: PollSent) -> None:
-        known.add(sent.poll_id)  # before the record commits: a vote may come at once
-        await jobs.on_poll_sent(sent)
-
-    if services.dispatcher is not None:
-        services.dispatcher.on_poll_sent(AGENDA_PREFIX, on_poll_sent)
-    if app.job_queue is not None:
-        jobs.install(app.job_queue, services.settings.reminder_sweep_seconds)
+    await start_poll_job(app, services, _agenda_polls(app.bot_data), AGENDA_PREFIX, jobs)
 
 
 class _Waiting(filters.MessageFilter):

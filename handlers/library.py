@@ -62,9 +62,9 @@ from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
+from handlers.poll_jobs import start_poll_job
 from handlers.press import int_args, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
-from schedules.dispatcher import PollSent
 from schedules.library_jobs import FEEDBACK_KEY, PURPOSE_PREFIX, FeedbackAsker
 from storage import citizens, clock, library, library_lib
 from storage.database import AsyncSession
@@ -137,18 +137,7 @@ async def on_startup(app: AnyApplication, services: Services) -> None:
     """Map sent rating polls to their loans, and install the feedback job."""
     asker = FeedbackAsker(services.db, services.catalogs, services.dispatcher)
     app.bot_data[FEEDBACK_KEY] = asker
-    known = _rating_polls(app.bot_data)
-    # Before any poll goes out and before polling starts: votes after a restart are ours.
-    await known.try_load(services.db)
-
-    async def on_poll_sent(sent: PollSent) -> None:
-        known.add(sent.poll_id)  # before the record commits: a vote may come at once
-        await asker.on_poll_sent(sent)
-
-    if services.dispatcher is not None:
-        services.dispatcher.on_poll_sent(PURPOSE_PREFIX, on_poll_sent)
-    if app.job_queue is not None:
-        asker.install(app.job_queue, services.settings.reminder_sweep_seconds)
+    await start_poll_job(app, services, _rating_polls(app.bot_data), PURPOSE_PREFIX, asker)
 
 
 # --- entry: /library and the deep link -----------------------------------------------------
