@@ -325,11 +325,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
     if data is not None and data.action in _WIZARD_ACTIONS:
         await _wizard_press(update, context, person, data.action, data.args)
         return
-    action = _ACTIONS.get(data.action) if data is not None else None
-    if data is None or action is None:
-        await answer_expired(query, context, person.language)
-        return
-    await action(Press(update, context, person, data.args))
+    await Press.dispatch(update, context, person, _ACTIONS)
 
 
 # --- which meetings are theirs ------------------------------------------------------------------

@@ -31,7 +31,7 @@ from handlers import callback_data as cb
 from handlers.guard import requires
 from handlers.people import Person
 from handlers.press import Press as BasePress
-from handlers.replies import answer_expired, t
+from handlers.replies import t
 from storage import citizens, clock, deliveries, library
 from storage.audit import actor_for
 from storage.enums import LANGUAGES, ReservationStatus, Role
@@ -643,15 +643,7 @@ async def _tell_readers(
 @requires(Role.facilitator)
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     """Every /events button; whatever the data names is re-checked against the database."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = cb.decode(query.data)
-    action = _ACTIONS.get(data.action) if data is not None else None
-    if data is None or action is None:
-        await answer_expired(query, context, person.language)
-        return
-    await action(Press(update, context, person, data.args))
+    await Press.dispatch(update, context, person, _ACTIONS)
 
 
 _ACTIONS: dict[str, Action] = {

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -61,6 +62,25 @@ class Press(Sent):
     async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """Answer the press and show `text` in place of the pressed message."""
         await show(self.query, text, markup)
+
+    @classmethod
+    async def dispatch(
+        cls,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        person: Person,
+        actions: Mapping[str, Callable[[Self], Awaitable[None]]],
+    ) -> None:
+        """Run the action the button's data names; forged or unknown data only expires."""
+        query = update.callback_query
+        if query is None:
+            return
+        data = cb.decode(query.data)
+        action = actions.get(data.action) if data is not None else None
+        if data is None or action is None:
+            await answer_expired(query, context, person.language)
+            return
+        await action(cls(update, context, person, data.args))
 
 
 def int_args(args: tuple[str, ...], count: int) -> list[int] | None:

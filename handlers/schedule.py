@@ -1598,15 +1598,7 @@ async def _on_councils_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person
 ) -> None:
     """Every /councils button; whatever the data names is re-checked against the database."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = cb.decode(query.data)
-    action = _COUNCIL_ACTIONS.get(data.action) if data is not None else None
-    if data is None or action is None:
-        await answer_expired(query, context, person.language)
-        return
-    await action(CouncilPress(update, context, person, data.args))
+    await CouncilPress.dispatch(update, context, person, _COUNCIL_ACTIONS)
 
 
 _COUNCIL_ACTIONS: dict[str, CouncilAction] = {
