@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes, filters
+
+from bot.services import AnyApplication
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
@@ -34,6 +36,25 @@ class Awaiting(filters.MessageFilter):
             self.waits.pop(user.id, None)
             return False
         return True
+
+
+class UserDataMatches(filters.MessageFilter):
+    """Matches messages from people whose user_data passes `test` (a wizard waiting for text).
+
+    Filters run before any handler callback, so they read the application's user_data.
+    """
+
+    def __init__(
+        self, app: AnyApplication, test: Callable[[Mapping[Any, Any]], bool], name: str
+    ) -> None:
+        super().__init__(name=name)
+        self._app = app
+        self._test = test
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        data = self._app.user_data.get(user.id) if user is not None else None
+        return data is not None and self._test(data)
 
 
 def waits_of(context: ContextTypes.DEFAULT_TYPE, key: str) -> dict[int, Any]:

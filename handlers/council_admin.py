@@ -70,6 +70,7 @@ from bot.i18n.dates import format_date, format_datetime, format_time
 from bot.services import AnyApplication, Services, services_from_app, services_of
 from handlers import calendar_keyboard as calendar
 from handlers import callback_data as cb
+from handlers.awaiting import UserDataMatches
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.guard import allows, requires
@@ -234,7 +235,7 @@ def register(app: AnyApplication) -> None:
     # Claimed only while this person's wizard waits for text (the filter reads it), so other
     # flows and the fallback see everything else. A command drops the waiting wizard and goes
     # on to its own handler.
-    waiting = _Waiting(app)
+    waiting = UserDataMatches(app, _waiting_for_text, name="council_admin_waiting")
     app.add_handler(
         MessageHandler(text & ~filters.COMMAND & waiting, _on_text), group=TEXT_INPUT_GROUP
     )
@@ -262,22 +263,12 @@ async def on_startup(app: AnyApplication, services: Services) -> None:
     await start_poll_job(app, services, _agenda_polls(app.bot_data), AGENDA_PREFIX, jobs)
 
 
-class _Waiting(filters.MessageFilter):
-    """A message from someone whose minutes wizard or agenda label waits for typed text."""
-
-    def __init__(self, app: AnyApplication) -> None:
-        super().__init__(name="council_admin_waiting")
-        self._app = app
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        data = self._app.user_data.get(user.id) if user is not None else None
-        if data is None:
-            return False
-        draft = data.get(DRAFT_KEY)
-        return isinstance(data.get(WAIT_KEY), LabelWait) or (
-            isinstance(draft, MinutesDraft) and draft.step in TYPED_STEPS
-        )
+def _waiting_for_text(data: Mapping[Any, Any]) -> bool:
+    """The minutes wizard or an agenda label waits for this person's typed text."""
+    draft = data.get(DRAFT_KEY)
+    return isinstance(data.get(WAIT_KEY), LabelWait) or (
+        isinstance(draft, MinutesDraft) and draft.step in TYPED_STEPS
+    )
 
 
 # --- a press ------------------------------------------------------------------------------------

@@ -38,12 +38,12 @@ import time as monotonic_time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import get_day_names, get_month_names
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -59,6 +59,7 @@ from bot.i18n.dates import buddhist_year, format_datetime, format_time
 from bot.services import AnyApplication, services_of
 from handlers import calendar_keyboard as calendar
 from handlers import callback_data as cb
+from handlers.awaiting import UserDataMatches
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
 from handlers.press import Press, Sent
@@ -196,8 +197,8 @@ def register(app: AnyApplication) -> None:
     # Text and locations are claimed only while this person's wizard waits for them (the
     # filters read the draft), so other flows and the fallback see everything else. Any
     # command drops a waiting draft and goes on to its own handler.
-    typed, located = _Waiting(app, frozenset(_TYPED)), _Waiting(app, frozenset({LOCATION}))
-    anything = _Waiting(app, None)
+    typed, located = _waiting(app, frozenset(_TYPED)), _waiting(app, frozenset({LOCATION}))
+    anything = _waiting(app, None)
     app.add_handler(MessageHandler(text & ~filters.COMMAND & typed, _on_text), TEXT_INPUT_GROUP)
     app.add_handler(
         MessageHandler(text & filters.COMMAND & anything, _on_command), TEXT_INPUT_GROUP
@@ -207,21 +208,14 @@ def register(app: AnyApplication) -> None:
     )
 
 
-class _Waiting(filters.MessageFilter):
+def _waiting(app: AnyApplication, steps: frozenset[str] | None) -> UserDataMatches:
     """A message from someone whose wizard is at one of `steps` (None: at any step)."""
 
-    def __init__(self, app: AnyApplication, steps: frozenset[str] | None) -> None:
-        super().__init__(name=f"schedule_waiting({sorted(steps or ())})")
-        self._app = app
-        self._steps = steps
+    def test(data: Mapping[Any, Any]) -> bool:
+        draft = data.get(DRAFT_KEY)
+        return isinstance(draft, ScheduleDraft) and (steps is None or draft.step in steps)
 
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        data = self._app.user_data.get(user.id) if user is not None else None
-        draft = data.get(DRAFT_KEY) if data is not None else None
-        return isinstance(draft, ScheduleDraft) and (
-            self._steps is None or draft.step in self._steps
-        )
+    return UserDataMatches(app, test, name=f"schedule_waiting({sorted(steps or ())})")
 
 
 # --- the draft --------------------------------------------------------------------------------

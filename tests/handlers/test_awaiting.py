@@ -8,7 +8,7 @@ from datetime import datetime
 
 from telegram import Chat, Message, User
 
-from handlers.awaiting import Awaiting
+from handlers.awaiting import Awaiting, UserDataMatches
 
 
 @dataclass
@@ -32,3 +32,18 @@ def test_a_stale_wait_is_dropped_and_no_longer_matches() -> None:
     awaiting = Awaiting(waits, 30, name="test")
     assert not awaiting.filter(_message(7))
     assert waits == {}
+
+
+class _App:
+    """Just what the filter reads of an Application: user_data by user id."""
+
+    def __init__(self, user_data: dict[int, dict[str, object]]) -> None:
+        self.user_data = user_data
+
+
+def test_user_data_filter_matches_only_whose_user_data_passes() -> None:
+    app = _App({7: {"draft": "waiting"}, 8: {}})
+    matches = UserDataMatches(app, lambda data: "draft" in data, name="test")  # type: ignore[arg-type]
+    assert matches.filter(_message(7))
+    assert not matches.filter(_message(8))
+    assert not matches.filter(_message(9))  # no user_data at all
