@@ -122,10 +122,7 @@ async def _on_deep_link(
 
 
 async def _open(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
-    if not await GATE.admit(context, person):
-        return
-    text, markup = await _next_page(context, person)
-    await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
+    await GATE.open(context, person, _next_page)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -143,9 +140,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await answer_expired(query, context, person.language)
         return
     action, for_consenting = found
-    if for_consenting and not await GATE.consents(context, person):  # withdrawn since sent
-        await query.answer()
-        await GATE.ask(context, person)
+    if for_consenting and await GATE.withdrawn(query, context, person):  # since it was sent
         return
     await action(update, context, person, data.args)
 

@@ -157,10 +157,7 @@ async def _on_deep_link(
 
 
 async def _open(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
-    if not await GATE.admit(context, person):
-        return
-    text, markup = await _events_page(context, person)
-    await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
+    await GATE.open(context, person, _events_page)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -182,9 +179,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         if not person.registered:
             await answer_expired(query, context, person.language)
             return
-        if not await GATE.consents(context, person):  # withdrawn since the button was sent
-            await query.answer()
-            await GATE.ask(context, person)
+        if await GATE.withdrawn(query, context, person):  # since the button was sent
             return
     await action(update, context, person, data.args)
 
