@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ from handlers import callback_data as cb
 from handlers.deep_links import register_deep_link, valid_payload
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
-from handlers.press import pressed, show
+from handlers.press import Action, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, deliveries, library
 from storage.audit import actor_for
@@ -97,8 +97,6 @@ _ASK_KEYS: Final = {
     LANGUAGES: "books.ask_languages",
 }
 
-# A button's action: (update, context, the presser, the data's arguments).
-Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
 Screen = tuple[str, InlineKeyboardMarkup | None]
 
 

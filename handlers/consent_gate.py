@@ -7,7 +7,6 @@ after consent was withdrawn asks again instead of acting.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
@@ -16,11 +15,10 @@ from telegram.ext import ContextTypes
 from bot.services import services_of
 from handlers import callback_data as cb
 from handlers.people import Person
+from handlers.press import Page
 from handlers.replies import t
 from storage import citizens
 from storage.enums import Purpose
-
-Page = Callable[[ContextTypes.DEFAULT_TYPE, Person], Awaitable[tuple[str, InlineKeyboardMarkup]]]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -48,7 +47,7 @@ from handlers.awaiting import Awaiting, stop_waiting, waits_of
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.people import Person, load_person
-from handlers.press import pressed, show
+from handlers.press import Action, back_to, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, council
 from storage.council import Meeting, Rsvp
@@ -73,9 +72,6 @@ MAX_LATER: Final = 5
 # An answer travels as one letter in the button data.
 _ANSWER_CODES: Final = {"y": RsvpAnswer.yes, "m": RsvpAnswer.maybe, "n": RsvpAnswer.no}
 _CODE_OF: Final = {answer: code for code, answer in _ANSWER_CODES.items()}
-
-# A button's action: (update, context, presser, the data's arguments).
-Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
 
 
 @dataclass
@@ -298,15 +294,6 @@ async def _show_meeting(
         await answer_expired(query, context, person.language)
         return
     text, markup = await _meeting_page(context, person, meeting)
-    await show(query, text, markup)
-
-
-async def _show_next(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
-) -> None:
-    """Back to the next meeting."""
-    query = pressed(update)
-    text, markup = await _next_page(context, person)
     await show(query, text, markup)
 
 
@@ -572,7 +559,7 @@ async def _on_topic_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # action → (callback, only for people who consented to the coffee council)
 _ACTIONS: dict[str, tuple[Action, bool]] = {
     "consent": (_give_consent, False),
-    "next": (_show_next, True),
+    "next": (back_to(_next_page), True),
     "later": (_show_later, True),
     "m": (_show_meeting, True),
     "map": (_send_map, True),

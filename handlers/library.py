@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -63,7 +63,7 @@ from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
 from handlers.poll_jobs import start_poll_job
-from handlers.press import int_args, pressed, show
+from handlers.press import Action, back_to, int_args, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from schedules.library_jobs import FEEDBACK_KEY, PURPOSE_PREFIX, FeedbackAsker
 from storage import citizens, clock, library, library_lib
@@ -99,9 +99,6 @@ MAX_BOOKS: Final = 20
 MAX_TAG_BUTTONS: Final = 12
 LABEL_CHARS: Final = 28  # a book's title on a button (labels stay under 32 characters)
 TITLE_IN_LABEL: Final = 18  # a title inside "Cancel: …"
-
-# A button's action: (update, context, presser, the data's arguments).
-Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
 
 
 @dataclass
@@ -290,15 +287,6 @@ async def _listed_books(context: ContextTypes.DEFAULT_TYPE, event_id: int) -> li
             return await library.event_books(event_id, session=session)
         except UnknownLibraryEvent:
             return []
-
-
-async def _show_events(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
-) -> None:
-    """Back to the list of events."""
-    query = pressed(update)
-    text, markup = await _events_page(context, person)
-    await show(query, text, markup)
 
 
 async def _show_event(
@@ -929,7 +917,7 @@ async def _on_feedback_text(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # action → (callback, only for registered readers who consented)
 _ACTIONS: dict[str, tuple[Action, bool]] = {
     "consent": (_give_consent, False),
-    "events": (_show_events, True),
+    "events": (back_to(_events_page), True),
     "ev": (_show_event, True),
     "evt": (_show_event, True),
     "evl": (_show_event, True),

@@ -14,7 +14,6 @@ the person's own list: an item that is not in it (another person's, cancelled, p
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable
 from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -27,7 +26,7 @@ from handlers import callback_data as cb
 from handlers.council import send_meeting_calendar, title_in
 from handlers.library import loan_calendar, tell_promoted
 from handlers.people import Person, load_person
-from handlers.press import pressed, show
+from handlers.press import Action, back_to, pressed, show
 from handlers.replies import answer_expired, edit, t
 from storage import clock, council, library
 from storage.council import Meeting, SessionItem
@@ -46,9 +45,6 @@ FLOW: Final = "mys"
 _KIND_CODES: Final = {"l": "library", "c": "council"}
 _CODE_OF: Final = {kind: code for code, kind in _KIND_CODES.items()}
 MAX_ITEMS: Final = 20  # keeps the message and its keyboard within Telegram's limits
-
-# A button's action: (update, context, presser, the data's arguments).
-Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
 
 
 def register(app: AnyApplication) -> None:
@@ -162,15 +158,6 @@ async def _own_item(
     )
 
 
-async def _show_list(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
-) -> None:
-    """Back to the list (nothing changed)."""
-    query = pressed(update)
-    text, markup = await _page(context, person)
-    await show(query, text, markup)
-
-
 async def _ask_cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
@@ -274,7 +261,7 @@ async def _send_calendar(
 
 
 _ACTIONS: dict[str, Action] = {
-    "list": _show_list,
+    "list": back_to(_page),
     "cx": _ask_cancel,
     "cxy": _cancel,
     "ics": _send_calendar,

@@ -13,6 +13,13 @@ from handlers import callback_data as cb
 from handlers.people import Person
 from handlers.replies import answer_expired, edit, t
 
+# A button's action in the flows without a Press: (update, context, presser, data's arguments).
+Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
+# A flow's page for a person: its text and buttons.
+Page = Callable[
+    [ContextTypes.DEFAULT_TYPE, Person], Awaitable[tuple[str, InlineKeyboardMarkup | None]]
+]
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -100,3 +107,15 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
     """Answer the press and show `text` in place of the pressed message."""
     await query.answer()
     await edit(query, text, markup)
+
+
+def back_to(page: Page) -> Action:
+    """An action that shows `page` again in place of the pressed message (nothing changes)."""
+
+    async def action(
+        update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
+    ) -> None:
+        text, markup = await page(context, person)
+        await show(pressed(update), text, markup)
+
+    return action
