@@ -43,7 +43,7 @@ from handlers import callback_data as cb
 from handlers.deep_links import register_deep_link, valid_payload
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
-from handlers.press import Action, pressed, show
+from handlers.press import Action, Buttons, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, deliveries, library
 from storage.audit import actor_for
@@ -214,14 +214,7 @@ def _in(texts: dict[str, str], lang: str) -> str:
     return texts.get(lang) or next(iter(texts.values()), "")
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE, lang: str, key: str, action: str, *args: object,
-    **values: object,
-) -> InlineKeyboardButton:  # fmt: skip
-    return InlineKeyboardButton(
-        t(context, lang, key, **values), callback_data=cb.encode(FLOW, action, *args)
-    )
-
+_button: Final = Buttons(FLOW, unescape=False)
 
 # --- buttons -------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from handlers.awaiting import Awaiting, stop_waiting, waits_of
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.people import Person, load_person
-from handlers.press import Action, back_to, pressed, show
+from handlers.press import Action, Buttons, back_to, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, council
 from storage.council import Meeting, Rsvp
@@ -141,17 +141,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await action(update, context, person, data.args)
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE,
-    lang: str,
-    key: str,
-    action: str,
-    *args: object,
-    **values: object,
-) -> InlineKeyboardButton:
-    """A button labelled with catalog text `council.button.<key>`."""
-    label = html.unescape(t(context, lang, f"council.button.{key}", **values))
-    return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
+_button: Final = Buttons(FLOW, "council.button.")
 
 
 def _meeting_id(args: tuple[str, ...]) -> int | None:

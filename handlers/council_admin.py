@@ -76,8 +76,8 @@ from handlers.deep_links import register_deep_link
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
 from handlers.poll_jobs import start_poll_job
+from handlers.press import Buttons, Sent, int_args
 from handlers.press import Press as BasePress
-from handlers.press import Sent, int_args
 from handlers.replies import answer_expired, edit, t
 from schedules.council_jobs import (
     AGENDA_PREFIX,
@@ -291,11 +291,7 @@ class Press(BasePress):
 Action = Callable[[Press], Awaitable[None]]
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE, lang: str, key: str, action: str, *args: object
-) -> InlineKeyboardButton:
-    label = html.unescape(t(context, lang, key))
-    return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
+_button: Final = Buttons(FLOW)
 
 
 def _labelled(label: str, action: str, *args: object) -> InlineKeyboardButton:

@@ -63,7 +63,7 @@ from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
 from handlers.poll_jobs import start_poll_job
-from handlers.press import Action, back_to, int_args, pressed, show
+from handlers.press import Action, Buttons, back_to, int_args, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from schedules.library_jobs import FEEDBACK_KEY, PURPOSE_PREFIX, FeedbackAsker
 from storage import citizens, clock, library, library_lib
@@ -181,17 +181,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await action(update, context, person, data.args)
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE,
-    lang: str,
-    key: str,
-    action: str,
-    *args: object,
-    **values: object,
-) -> InlineKeyboardButton:
-    """A button labelled with catalog text `library.button.<key>`."""
-    label = html.unescape(t(context, lang, f"library.button.{key}", **values))
-    return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
+_button: Final = Buttons(FLOW, "library.button.")
 
 
 def _labelled(label: str, action: str, *args: object) -> InlineKeyboardButton:

@@ -13,7 +13,6 @@ the person's own list: an item that is not in it (another person's, cancelled, p
 
 from __future__ import annotations
 
-import html
 from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,7 +25,7 @@ from handlers import callback_data as cb
 from handlers.council import send_meeting_calendar, title_in
 from handlers.library import loan_calendar, tell_promoted
 from handlers.people import Person, load_person
-from handlers.press import Action, back_to, pressed, show
+from handlers.press import Action, Buttons, back_to, pressed, show
 from handlers.replies import answer_expired, edit, t
 from storage import clock, council, library
 from storage.council import Meeting, SessionItem
@@ -114,18 +113,7 @@ def _item(context: ContextTypes.DEFAULT_TYPE, lang: str, item: SessionItem) -> s
     )  # fmt: skip
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE,
-    lang: str,
-    key: str,
-    action: str,
-    *args: object,
-    **values: object,
-) -> InlineKeyboardButton:
-    """A button labelled with catalog text `mysessions.button.<key>`."""
-    label = html.unescape(t(context, lang, f"mysessions.button.{key}", **values))
-    return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
-
+_button: Final = Buttons(FLOW, "mysessions.button.")
 
 # --- buttons --------------------------------------------------------------------------------
 

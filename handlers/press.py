@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Self
@@ -119,3 +120,27 @@ def back_to(page: Page) -> Action:
         await show(pressed(update), text, markup)
 
     return action
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """Makes a flow's buttons labelled with catalog text `<key_prefix><key>`."""
+
+    flow: str
+    key_prefix: str = ""
+    # A label is plain text, not HTML: a catalog's &amp; would show as typed.
+    unescape: bool = True
+
+    def __call__(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        lang: str,
+        key: str,
+        action: str,
+        *args: object,
+        **values: object,
+    ) -> InlineKeyboardButton:
+        """A button of this flow: catalog label, data `v1:<flow>:<action>[:<arg>...]`."""
+        label = t(context, lang, self.key_prefix + key, **values)
+        label = html.unescape(label) if self.unescape else label
+        return InlineKeyboardButton(label, callback_data=cb.encode(self.flow, action, *args))
