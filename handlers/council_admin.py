@@ -1436,9 +1436,7 @@ async def _ask_owner(turn: Turn) -> Screen:
 
 
 def _date_example(turn: Turn) -> str:
-    day = _today(turn.meeting) + timedelta(days=14)
-    year = day.year + 543 if turn.lang == "th" else day.year
-    return f"{day.day}/{day.month}/{year}"
+    return calendar.date_example(turn.lang, _today(turn.meeting), days=14)
 
 
 async def _ask_due(turn: Turn) -> Screen:
@@ -1547,10 +1545,9 @@ async def _press_owner(turn: Turn, args: tuple[str, ...]) -> None:
 
 
 async def _press_month(turn: Turn, args: tuple[str, ...]) -> None:
-    month = calendar.decode_month(args)
     today = _today(turn.meeting)
-    last = today + timedelta(days=MAX_DAYS_AHEAD)
-    if month is None or not (today.year, today.month) <= month <= (last.year, last.month):
+    month = calendar.decode_month_within(args, today, today + timedelta(days=MAX_DAYS_AHEAD))
+    if month is None:
         await answer_expired(turn.query, turn.context, turn.lang)
         return
     turn.draft.shown_month = (month.year, month.month)

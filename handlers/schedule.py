@@ -428,15 +428,8 @@ def local_today(tz: ZoneInfo) -> date:
     return clock.now().astimezone(tz).date()
 
 
-def date_example(lang: str, today: date) -> str:
-    """A week from `today` as the facilitator would type it (Buddhist Era in Thai)."""
-    day = today + timedelta(days=7)
-    year = buddhist_year(day.year) if lang == "th" else day.year
-    return f"{day.day}/{day.month}/{year}"
-
-
 def _date_example(turn: Turn) -> str:
-    return date_example(turn.lang, _today(turn.context))
+    return calendar.date_example(turn.lang, _today(turn.context))
 
 
 # --- repeat: monthly rules read off a date, and told in words ---------------------------------
@@ -639,10 +632,9 @@ async def _ask_date(turn: Turn) -> Screen:
 
 async def _press_month(turn: Turn, args: tuple[str, ...]) -> None:
     """Turn the calendar to another month (one a day can be chosen from)."""
-    month = calendar.decode_month(args)
     today = _today(turn.context)
-    last = _last_day(today)
-    if month is None or not (today.year, today.month) <= month <= (last.year, last.month):
+    month = calendar.decode_month_within(args, today, _last_day(today))
+    if month is None:
         await turn.expired()
         return
     turn.draft.shown_month = (month.year, month.month)
