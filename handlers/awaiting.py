@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes, filters
 
 from bot.services import AnyApplication
 
+
+class Timed(Protocol):
+    """A record of when someone was asked (time.monotonic())."""
+
+    @property
+    def since(self) -> float: ...
+
+
+T = TypeVar("T", bound=Timed)
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
@@ -72,3 +81,21 @@ def stop_waiting(key: str) -> Callback:
             waits_of(context, key).pop(user.id, None)
 
     return on_command
+
+
+def fresh(context: ContextTypes.DEFAULT_TYPE, key: str, kind: type[T], minutes: int) -> T | None:
+    """The `kind` record under `key` in user_data, unless missing or older than `minutes`
+    (then it is dropped)."""
+    record = context.user_data.get(key) if context.user_data is not None else None
+    if not isinstance(record, kind):
+        return None
+    if time.monotonic() - record.since > minutes * 60:
+        drop(context, key)
+        return None
+    return record
+
+
+def drop(context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+    """Forget the record under `key` in user_data."""
+    if context.user_data is not None:
+        context.user_data.pop(key, None)

@@ -40,6 +40,7 @@ from bot.i18n.catalog import Raw
 from bot.i18n.dates import format_datetime
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
+from handlers.awaiting import drop, fresh
 from handlers.deep_links import register_deep_link, valid_payload
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
@@ -268,18 +269,11 @@ async def _active_book(context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> BookDraft | None:
     """The draft being written, unless it is missing or too old (then it is dropped)."""
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    if not isinstance(draft, BookDraft):
-        return None
-    if time.monotonic() - draft.since > DRAFT_MINUTES * 60:
-        _drop_draft(context)
-        return None
-    return draft
+    return fresh(context, DRAFT_KEY, BookDraft, DRAFT_MINUTES)
 
 
 def _drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    drop(context, DRAFT_KEY)
 
 
 def _current(

@@ -70,7 +70,7 @@ from bot.i18n.dates import format_date, format_datetime, format_time
 from bot.services import AnyApplication, Services, services_from_app, services_of
 from handlers import calendar_keyboard as calendar
 from handlers import callback_data as cb
-from handlers.awaiting import UserDataMatches
+from handlers.awaiting import UserDataMatches, drop, fresh
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.guard import allows, requires
@@ -643,18 +643,11 @@ async def _ask_label(press: Press) -> None:
 
 
 def _wait(context: ContextTypes.DEFAULT_TYPE) -> LabelWait | None:
-    wait = context.user_data.get(WAIT_KEY) if context.user_data is not None else None
-    if not isinstance(wait, LabelWait):
-        return None
-    if monotonic_time.monotonic() - wait.since > DRAFT_MINUTES * 60:
-        _drop_wait(context)
-        return None
-    return wait
+    return fresh(context, WAIT_KEY, LabelWait, DRAFT_MINUTES)
 
 
 def _drop_wait(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(WAIT_KEY, None)
+    drop(context, WAIT_KEY)
 
 
 async def _type_label(
@@ -1292,18 +1285,11 @@ class MinutesDraft:
 
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> MinutesDraft | None:
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    if not isinstance(draft, MinutesDraft):
-        return None
-    if monotonic_time.monotonic() - draft.since > DRAFT_MINUTES * 60:
-        _drop_draft(context)
-        return None
-    return draft
+    return fresh(context, DRAFT_KEY, MinutesDraft, DRAFT_MINUTES)
 
 
 def _drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    drop(context, DRAFT_KEY)
 
 
 @dataclass(frozen=True)

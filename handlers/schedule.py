@@ -59,7 +59,7 @@ from bot.i18n.dates import buddhist_year, format_datetime, format_time
 from bot.services import AnyApplication, services_of
 from handlers import calendar_keyboard as calendar
 from handlers import callback_data as cb
-from handlers.awaiting import UserDataMatches
+from handlers.awaiting import UserDataMatches, drop, fresh
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
 from handlers.press import Press, Sent
@@ -223,13 +223,7 @@ def _waiting(app: AnyApplication, steps: frozenset[str] | None) -> UserDataMatch
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> ScheduleDraft | None:
     """The wizard in progress, unless missing or too old (then it is dropped)."""
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    if not isinstance(draft, ScheduleDraft):
-        return None
-    if monotonic_time.monotonic() - draft.since > DRAFT_MINUTES * 60:
-        _drop_draft(context)
-        return None
-    return draft
+    return fresh(context, DRAFT_KEY, ScheduleDraft, DRAFT_MINUTES)
 
 
 def _keep_draft(context: ContextTypes.DEFAULT_TYPE, draft: ScheduleDraft) -> None:
@@ -238,8 +232,7 @@ def _keep_draft(context: ContextTypes.DEFAULT_TYPE, draft: ScheduleDraft) -> Non
 
 
 def _drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    drop(context, DRAFT_KEY)
 
 
 def _kind_of(draft: ScheduleDraft) -> Kind:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from telegram import Chat, Message, User
 
-from handlers.awaiting import Awaiting, UserDataMatches
+from handlers.awaiting import Awaiting, UserDataMatches, fresh
 
 
 @dataclass
@@ -47,3 +47,19 @@ def test_user_data_filter_matches_only_whose_user_data_passes() -> None:
     assert matches.filter(_message(7))
     assert not matches.filter(_message(8))
     assert not matches.filter(_message(9))  # no user_data at all
+
+
+class _Context:
+    """Just what fresh() and drop() read of a context: user_data."""
+
+    def __init__(self, user_data: dict[str, object]) -> None:
+        self.user_data = user_data
+
+
+def test_fresh_gives_a_young_record_of_its_kind_and_drops_a_stale_one() -> None:
+    context = _Context({"draft": _Wait(time.monotonic()), "other": "text"})
+    assert fresh(context, "draft", _Wait, 30) is context.user_data["draft"]  # type: ignore[arg-type]
+    assert fresh(context, "other", _Wait, 30) is None  # type: ignore[arg-type]
+    context.user_data["draft"] = _Wait(time.monotonic() - 31 * 60)
+    assert fresh(context, "draft", _Wait, 30) is None  # type: ignore[arg-type]
+    assert "draft" not in context.user_data
