@@ -20,12 +20,12 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -40,9 +40,11 @@ from bot.i18n.catalog import Raw
 from bot.i18n.dates import format_datetime
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
+from handlers.awaiting import drop, fresh
 from handlers.deep_links import register_deep_link, valid_payload
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
+from handlers.press import Action, Buttons, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, deliveries, library
 from storage.audit import actor_for
@@ -96,8 +98,6 @@ _ASK_KEYS: Final = {
     LANGUAGES: "books.ask_languages",
 }
 
-# A button's action: (update, context, the presser, the data's arguments).
-Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
 Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
@@ -215,14 +215,7 @@ def _in(texts: dict[str, str], lang: str) -> str:
     return texts.get(lang) or next(iter(texts.values()), "")
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE, lang: str, key: str, action: str, *args: object,
-    **values: object,
-) -> InlineKeyboardButton:  # fmt: skip
-    return InlineKeyboardButton(
-        t(context, lang, key, **values), callback_data=cb.encode(FLOW, action, *args)
-    )
-
+_button: Final = Buttons(FLOW, unescape=False)
 
 # --- buttons -------------------------------------------------------------------------------
 
@@ -241,12 +234,6 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
     await handler(update, context, person, data.args)
 
 
-def _query(update: Update) -> CallbackQuery:
-    """The pressed button (the handlers made sure there is one)."""
-    assert update.callback_query is not None
-    return update.callback_query
-
-
 def _int(args: tuple[str, ...], index: int = 0) -> int | None:
     value = args[index] if index < len(args) else ""
     return int(value) if value.isdigit() and len(value) < 12 else None
@@ -256,7 +243,7 @@ async def _page(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Show a page of the list (also "back to the list")."""
-    query = _query(update)
+    query = pressed(update)
     page = _int(args)
     if page is None:
         await answer_expired(query, context, person.language)
@@ -282,18 +269,11 @@ async def _active_book(context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> BookDraft | None:
     """The draft being written, unless it is missing or too old (then it is dropped)."""
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    if not isinstance(draft, BookDraft):
-        return None
-    if time.monotonic() - draft.since > DRAFT_MINUTES * 60:
-        _drop_draft(context)
-        return None
-    return draft
+    return fresh(context, DRAFT_KEY, BookDraft, DRAFT_MINUTES)
 
 
 def _drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    drop(context, DRAFT_KEY)
 
 
 def _current(
@@ -447,16 +427,23 @@ async def _add(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Start adding a book: the Thai title first."""
-    query = _query(update)
+    query = pressed(update)
     choices = await _categories(context)
     if not choices:
         # Categories come with the survey; without one no book can be saved.
         await query.answer(t(context, person.language, "books.no_categories"), show_alert=True)
         return
     draft = BookDraft(steps=ADD_STEPS, choices=choices)
+    await _start_draft(update, context, person, draft)
+
+
+async def _start_draft(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, draft: BookDraft
+) -> None:
+    """Keep the new draft and show its first step in place of the pressed message."""
     if context.user_data is not None:
         context.user_data[DRAFT_KEY] = draft
-    await query.answer()
+    await pressed(update).answer()
     await _show(update, context, _prompt(context, person.language, draft), as_edit=True)
 
 
@@ -464,7 +451,7 @@ async def _edit_book(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Which field of the book to replace."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     lang = person.language
     if book is None:
@@ -485,7 +472,7 @@ async def _edit_field(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Start replacing one field: its steps, filled with what the book has now."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     steps = FIELD_STEPS.get(args[1]) if len(args) == 2 else None
     if book is None or steps is None:
@@ -502,30 +489,26 @@ async def _edit_field(
         languages=list(book.languages),
         choices=await _categories(context),
     )
-    if context.user_data is not None:
-        context.user_data[DRAFT_KEY] = draft
-    await query.answer()
-    await _show(update, context, _prompt(context, person.language, draft), as_edit=True)
+    await _start_draft(update, context, person, draft)
 
 
 async def _stop(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Cancel the wizard (from any of its messages); nothing is saved."""
-    query = _query(update)
+    query = pressed(update)
     if _current(context, args, step=False) is None:
         await answer_expired(query, context, person.language)
         return
     _drop_draft(context)
-    await query.answer()
-    await edit(query, t(context, person.language, "books.cancelled"))
+    await show(query, t(context, person.language, "books.cancelled"))
 
 
 async def _back(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """One step back; what was typed there is shown and kept unless replaced."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     if draft is None or draft.index == 0:
         await answer_expired(query, context, person.language)
@@ -539,7 +522,7 @@ async def _toggle_category(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Choose or unchoose a need category."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     number = _int(args, 2)
     if draft is None or draft.step != CATEGORIES or number is None:
@@ -557,7 +540,7 @@ async def _toggle_language(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Choose or unchoose a language the book speaks."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     code = args[2] if len(args) == 3 else ""
     if draft is None or draft.step != LANGUAGES or code not in BOOK_LANGUAGES:
@@ -579,7 +562,7 @@ async def _next(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Leave a toggle step (at least one must be chosen), or keep what a typed step holds."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     lang = person.language
     if draft is None or draft.step == CONFIRM:
@@ -602,7 +585,7 @@ async def _save(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Confirm the summary: the book is added."""
-    query = _query(update)
+    query = pressed(update)
     draft = _current(context, args)
     if draft is None or draft.step != CONFIRM or not draft.adding:
         await answer_expired(query, context, person.language)
@@ -726,7 +709,7 @@ async def _link(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """A fresh one-time link for the book to open: explained, then on its own to forward."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     lang = person.language
     if book is None:
@@ -824,18 +807,15 @@ async def _on_link_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await answer_expired(query, context, lang)
         return
     if data.action == "decline":
-        await query.answer()
-        await edit(query, t(context, lang, "books.link_declined"))
+        await show(query, t(context, lang, "books.link_declined"))
         return
     try:
         async with services_of(context).db.session() as session:
             book = await library.link_book(data.args[0], person.telegram_user_id, session=session)
     except BookLinkInvalid as refusal:
-        await query.answer()
-        await edit(query, t(context, lang, await _refusal_key(context, person, refusal)))
+        await show(query, t(context, lang, await _refusal_key(context, person, refusal)))
         return
-    await query.answer()
-    await edit(query, t(context, lang, "books.link_done", title=_in(book.title, lang)))
+    await show(query, t(context, lang, "books.link_done", title=_in(book.title, lang)))
     await _tell_creator(context, book)
 
 
@@ -860,7 +840,7 @@ async def _retire(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Ask before retiring: its upcoming loans end and their readers are told."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     lang = person.language
     if book is None:
@@ -878,7 +858,7 @@ async def _retire_confirmed(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Retire the book and tell each reader of its upcoming loans, in their language."""
-    query = _query(update)
+    query = pressed(update)
     book = await _active_book(context, args)
     lang = person.language
     if book is None:

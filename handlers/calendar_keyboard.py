@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Sequence
-from datetime import MAXYEAR, MINYEAR, date, time
+from datetime import MAXYEAR, MINYEAR, date, time, timedelta
 from typing import Final, NamedTuple
 
 from babel import Locale, UnknownLocaleError
@@ -135,6 +135,21 @@ def decode_month(args: Sequence[str]) -> YearMonth | None:
     if not 1 <= month <= 12 or not MINYEAR <= year <= MAXYEAR:
         return None
     return YearMonth(year, month)
+
+
+def decode_month_within(args: Sequence[str], first: date, last: date) -> YearMonth | None:
+    """The month a `month` button names, if it is one of the months from `first` to `last`."""
+    month = decode_month(args)
+    if month is None or not (first.year, first.month) <= month <= (last.year, last.month):
+        return None
+    return month
+
+
+def date_example(lang: str, today: date, days: int = 7) -> str:
+    """The date `days` after `today` as one would type it (Buddhist Era in Thai)."""
+    day = today + timedelta(days=days)
+    year = buddhist_year(day.year) if lang == "th" else day.year
+    return f"{day.day}/{day.month}/{year}"
 
 
 def decode_time(args: Sequence[str]) -> time | None:

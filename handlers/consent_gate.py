@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ContextTypes
 
 from bot.services import services_of
 from handlers import callback_data as cb
 from handlers.people import Person
+from handlers.press import Page
 from handlers.replies import t
 from storage import citizens
 from storage.enums import Purpose
@@ -58,4 +59,21 @@ class ConsentGate:
         if not await self.consents(context, person):
             await self.ask(context, person)
             return False
+        return True
+
+    async def open(self, context: ContextTypes.DEFAULT_TYPE, person: Person, page: Page) -> None:
+        """Send the flow's first page, once the person may go in."""
+        if not await self.admit(context, person):
+            return
+        text, markup = await page(context, person)
+        await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
+
+    async def withdrawn(
+        self, query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, person: Person
+    ) -> bool:
+        """True (and the press answered, consent asked for again) if consent is gone."""
+        if await self.consents(context, person):
+            return False
+        await query.answer()
+        await self.ask(context, person)
         return True

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -27,7 +26,6 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
 from telegram.ext import (
@@ -45,9 +43,11 @@ from bot.ics import IcsEvent, calendar_file
 from bot.language_detection import detect_language
 from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
+from handlers.awaiting import Awaiting, stop_waiting, waits_of
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.people import Person, load_person
+from handlers.press import Action, Buttons, back_to, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, council
 from storage.council import Meeting, Rsvp
@@ -63,7 +63,7 @@ from storage.errors import (
 FLOW: Final = "cncl"
 GATE: Final = ConsentGate(Purpose.coffee_council, "council", FLOW)
 DEEP_LINK: Final = "council"  # t.me/<bot>?start=council opens /council
-# Only people who just pressed "Suggest a topic" match (see _AwaitingSuggestion), so this
+# Only people who just pressed "Suggest a topic" match (see handlers.awaiting), so this
 # early group takes their topic before the waiting text steps of older wizards.
 TEXT_INPUT_GROUP: Final = -21
 SUGGEST_MINUTES: Final = 30
@@ -72,9 +72,6 @@ MAX_LATER: Final = 5
 # An answer travels as one letter in the button data.
 _ANSWER_CODES: Final = {"y": RsvpAnswer.yes, "m": RsvpAnswer.maybe, "n": RsvpAnswer.no}
 _CODE_OF: Final = {answer: code for code, answer in _ANSWER_CODES.items()}
-
-# A button's action: (update, context, presser, the data's arguments).
-Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
 
 
 @dataclass
@@ -85,31 +82,10 @@ class SuggestionWait:
     since: float
 
 
-class _AwaitingSuggestion(filters.MessageFilter):
-    """Matches messages from people we are waiting on for a topic, and no one else.
-
-    So the handlers below never shadow other handlers of their group for anyone else.
-    """
-
-    def __init__(self, waits: dict[int, SuggestionWait]) -> None:
-        super().__init__(name="awaiting_council_suggestion")
-        self.waits = waits
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        wait = self.waits.get(user.id) if user is not None else None
-        if wait is None or user is None:
-            return False
-        if time.monotonic() - wait.since > SUGGEST_MINUTES * 60:
-            self.waits.pop(user.id, None)
-            return False
-        return True
-
-
 def register(app: AnyApplication) -> None:
     """Add /council, its buttons, the typed topic and the `council` deep link."""
     waits: dict[int, SuggestionWait] = app.bot_data.setdefault(WAITS_KEY, {})
-    awaiting = _AwaitingSuggestion(waits)
+    awaiting = Awaiting(waits, SUGGEST_MINUTES, name="awaiting_council_suggestion")
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("council", _on_council, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
@@ -119,7 +95,8 @@ def register(app: AnyApplication) -> None:
     )
     # A command means they moved on: stop waiting, and let the command run as usual.
     app.add_handler(
-        MessageHandler(private & filters.COMMAND & awaiting, _on_command), group=TEXT_INPUT_GROUP
+        MessageHandler(private & filters.COMMAND & awaiting, stop_waiting(WAITS_KEY)),
+        group=TEXT_INPUT_GROUP,
     )
     register_deep_link(app, DEEP_LINK, _on_deep_link)
 
@@ -141,10 +118,7 @@ async def _on_deep_link(
 
 
 async def _open(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
-    if not await GATE.admit(context, person):
-        return
-    text, markup = await _next_page(context, person)
-    await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
+    await GATE.open(context, person, _next_page)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -162,30 +136,12 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await answer_expired(query, context, person.language)
         return
     action, for_consenting = found
-    if for_consenting and not await GATE.consents(context, person):  # withdrawn since sent
-        await query.answer()
-        await GATE.ask(context, person)
+    if for_consenting and await GATE.withdrawn(query, context, person):  # since it was sent
         return
     await action(update, context, person, data.args)
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE,
-    lang: str,
-    key: str,
-    action: str,
-    *args: object,
-    **values: object,
-) -> InlineKeyboardButton:
-    """A button labelled with catalog text `council.button.<key>`."""
-    label = html.unescape(t(context, lang, f"council.button.{key}", **values))
-    return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
-
-
-def _query(update: Update) -> CallbackQuery:
-    """The pressed button (`_on_button` made sure there is one)."""
-    assert update.callback_query is not None
-    return update.callback_query
+_button: Final = Buttons(FLOW, "council.button.")
 
 
 def _meeting_id(args: tuple[str, ...]) -> int | None:
@@ -199,13 +155,12 @@ async def _give_consent(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Consent to the coffee council, then show the next meeting."""
-    query = _query(update)
+    query = pressed(update)
     async with services_of(context).db.session() as session:
         await citizens.set_consent(
             person.telegram_user_id, Purpose.coffee_council, True, session=session
         )
-    await query.answer()
-    await edit(query, t(context, person.language, "council.consent_thanks"))
+    await show(query, t(context, person.language, "council.consent_thanks"))
     text, markup = await _next_page(context, person)
     await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
 
@@ -322,32 +277,21 @@ async def _show_meeting(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """A meeting's page (`m:<meeting>`), from the list of later meetings."""
-    query = _query(update)
+    query = pressed(update)
     meeting_id = _meeting_id(args) if len(args) == 1 else None
     meeting = await _live_meeting(context, meeting_id) if meeting_id is not None else None
     if meeting is None:
         await answer_expired(query, context, person.language)
         return
     text, markup = await _meeting_page(context, person, meeting)
-    await query.answer()
-    await edit(query, text, markup)
-
-
-async def _show_next(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
-) -> None:
-    """Back to the next meeting."""
-    query = _query(update)
-    text, markup = await _next_page(context, person)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _show_later(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The next few meetings (cancelled and moved ones say so), each a button."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     async with services_of(context).db.session(readonly=True) as session:
         meetings = await council.upcoming_meetings(
@@ -372,8 +316,7 @@ async def _show_later(
         if lines
         else t(context, lang, "council.no_later")
     )
-    await query.answer()
-    await edit(query, text, InlineKeyboardMarkup(rows))
+    await show(query, text, InlineKeyboardMarkup(rows))
 
 
 def _later_line(
@@ -400,7 +343,7 @@ async def _send_map(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The meeting's place on a map, only when the person asks for it."""
-    query = _query(update)
+    query = pressed(update)
     meeting_id = _meeting_id(args) if len(args) == 1 else None
     meeting = await _live_meeting(context, meeting_id) if meeting_id is not None else None
     if meeting is None or meeting.latitude is None or meeting.longitude is None:
@@ -419,7 +362,7 @@ async def _rsvp(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Answer yes, maybe or no (`r:<meeting>:<y|m|n>`); a new Yes brings the .ics file."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     meeting_id = _meeting_id(args) if len(args) == 2 else None
     answer = _ANSWER_CODES.get(args[1]) if len(args) == 2 else None
@@ -521,15 +464,14 @@ async def send_meeting_calendar(
 
 
 def _waits(context: ContextTypes.DEFAULT_TYPE) -> dict[int, SuggestionWait]:
-    waits: dict[int, SuggestionWait] = context.application.bot_data.setdefault(WAITS_KEY, {})
-    return waits
+    return waits_of(context, WAITS_KEY)
 
 
 async def _ask_topic(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """ "Suggest a topic": their next text message (within 30 minutes) is the topic."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     meeting_id = _meeting_id(args) if len(args) == 1 else None
     meeting = await _live_meeting(context, meeting_id) if meeting_id is not None else None
@@ -556,12 +498,11 @@ async def _cancel_topic(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """They changed their mind: stop waiting for a topic."""
-    query = _query(update)
+    query = pressed(update)
     if _waits(context).pop(person.telegram_user_id, None) is None:
         await answer_expired(query, context, person.language)
         return
-    await query.answer()
-    await edit(query, t(context, person.language, "council.suggest_cancelled"))
+    await show(query, t(context, person.language, "council.suggest_cancelled"))
 
 
 async def _on_topic_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -605,17 +546,10 @@ async def _on_topic_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     raise ApplicationHandlerStop
 
 
-async def _on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command while we wait for a topic: stop waiting; the command runs as usual."""
-    user = update.effective_user
-    if user is not None:
-        _waits(context).pop(user.id, None)
-
-
 # action → (callback, only for people who consented to the coffee council)
 _ACTIONS: dict[str, tuple[Action, bool]] = {
     "consent": (_give_consent, False),
-    "next": (_show_next, True),
+    "next": (back_to(_next_page), True),
     "later": (_show_later, True),
     "m": (_show_meeting, True),
     "map": (_send_map, True),

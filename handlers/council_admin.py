@@ -48,7 +48,6 @@ from zoneinfo import ZoneInfo
 
 import segno
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -71,10 +70,14 @@ from bot.i18n.dates import format_date, format_datetime, format_time
 from bot.services import AnyApplication, Services, services_from_app, services_of
 from handlers import calendar_keyboard as calendar
 from handlers import callback_data as cb
+from handlers.awaiting import UserDataMatches, drop, fresh
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
+from handlers.poll_jobs import start_poll_job
+from handlers.press import Buttons, Sent, int_args
+from handlers.press import Press as BasePress
 from handlers.replies import answer_expired, edit, t
 from schedules.council_jobs import (
     AGENDA_PREFIX,
@@ -87,7 +90,6 @@ from schedules.council_jobs import (
     open_vote,
     vote_opened,
 )
-from schedules.dispatcher import PollSent
 from storage import audit, button_states, citizens, clock, council, deliveries
 from storage.council import AgendaInput, Meeting
 from storage.database import AsyncSession
@@ -233,7 +235,7 @@ def register(app: AnyApplication) -> None:
     # Claimed only while this person's wizard waits for text (the filter reads it), so other
     # flows and the fallback see everything else. A command drops the waiting wizard and goes
     # on to its own handler.
-    waiting = _Waiting(app)
+    waiting = UserDataMatches(app, _waiting_for_text, name="council_admin_waiting")
     app.add_handler(
         MessageHandler(text & ~filters.COMMAND & waiting, _on_text), group=TEXT_INPUT_GROUP
     )
@@ -258,106 +260,43 @@ async def on_startup(app: AnyApplication, services: Services) -> None:
         default_language=services.settings.default_language,
     )
     app.bot_data[COUNCIL_JOBS_KEY] = jobs
-    known = _agenda_polls(app.bot_data)
-    # Before any poll goes out and before polling starts: votes after a restart are ours.
-    await known.try_load(services.db)
-
-    async def on_poll_sent(sent: PollSent) -> None:
-        known.add(sent.poll_id)  # before the record commits: a vote may come at once
-        await jobs.on_poll_sent(sent)
-
-    if services.dispatcher is not None:
-        services.dispatcher.on_poll_sent(AGENDA_PREFIX, on_poll_sent)
-    if app.job_queue is not None:
-        jobs.install(app.job_queue, services.settings.reminder_sweep_seconds)
+    await start_poll_job(app, services, _agenda_polls(app.bot_data), AGENDA_PREFIX, jobs)
 
 
-class _Waiting(filters.MessageFilter):
-    """A message from someone whose minutes wizard or agenda label waits for typed text."""
-
-    def __init__(self, app: AnyApplication) -> None:
-        super().__init__(name="council_admin_waiting")
-        self._app = app
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        data = self._app.user_data.get(user.id) if user is not None else None
-        if data is None:
-            return False
-        draft = data.get(DRAFT_KEY)
-        return isinstance(data.get(WAIT_KEY), LabelWait) or (
-            isinstance(draft, MinutesDraft) and draft.step in TYPED_STEPS
-        )
+def _waiting_for_text(data: Mapping[Any, Any]) -> bool:
+    """The minutes wizard or an agenda label waits for this person's typed text."""
+    draft = data.get(DRAFT_KEY)
+    return isinstance(data.get(WAIT_KEY), LabelWait) or (
+        isinstance(draft, MinutesDraft) and draft.step in TYPED_STEPS
+    )
 
 
 # --- a press ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Press:
+class Press(BasePress):
     """One press of a facilitator's council button: who pressed it and the data's arguments."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
-    args: tuple[str, ...]
-
-    @property
-    def lang(self) -> str:
-        """The presser's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the presser's language."""
-        return t(self.context, self.lang, key, **values)
+    flow = FLOW
 
     def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
         """A button of this flow labelled with catalog text."""
         return _button(self.context, self.lang, key, action, *args)
 
-    def ids(self, count: int) -> list[int] | None:
-        """Exactly `count` integer arguments, or None (forged data)."""
-        return _ints(self.args, count)
-
-    async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        """Answer the press and show `text` in place of the pressed message."""
-        await self.query.answer()
-        await edit(self.query, text, markup)
-
     async def alert(self, key: str, /, **values: object) -> None:
         """Answer the press with a short notice; nothing else changes."""
         await self.query.answer(self.t(key, **values), show_alert=True)
-
-    async def expired(self) -> None:
-        """Answer a forged or stale press; nothing changes."""
-        await answer_expired(self.query, self.context, self.lang)
 
 
 Action = Callable[[Press], Awaitable[None]]
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE, lang: str, key: str, action: str, *args: object
-) -> InlineKeyboardButton:
-    label = html.unescape(t(context, lang, key))
-    return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
+_button: Final = Buttons(FLOW)
 
 
 def _labelled(label: str, action: str, *args: object) -> InlineKeyboardButton:
     """A button whose label is data (a date, a name, a topic), not catalog text."""
     return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
-
-
-def _ints(args: tuple[str, ...], count: int) -> list[int] | None:
-    if len(args) != count or not all(a.isdigit() and len(a) <= 12 for a in args):
-        return None
-    return [int(a) for a in args]
 
 
 @requires(Role.facilitator)
@@ -373,11 +312,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
     if data is not None and data.action in _WIZARD_ACTIONS:
         await _wizard_press(update, context, person, data.action, data.args)
         return
-    action = _ACTIONS.get(data.action) if data is not None else None
-    if data is None or action is None:
-        await answer_expired(query, context, person.language)
-        return
-    await action(Press(update, context, person, data.args))
+    await Press.dispatch(update, context, person, _ACTIONS)
 
 
 # --- which meetings are theirs ------------------------------------------------------------------
@@ -616,7 +551,7 @@ async def _open_shortlist(press: Press) -> None:
 async def _toggle(press: Press) -> None:
     """Tick or untick one topic (at most 12 ticked)."""
     trim = await _trim_of(press)
-    index = _ints(press.args[1:], 1)
+    index = int_args(press.args[1:], 1)
     if trim is None or index is None or not 0 <= index[0] < len(trim.state["c"]):
         await press.expired()
         return
@@ -686,7 +621,7 @@ async def _ask_label(press: Press) -> None:
         return
     data = cb.decode(press.query.data)
     renaming = data is not None and data.action == "rni"
-    index = _ints(press.args[1:], 1) if renaming else None
+    index = int_args(press.args[1:], 1) if renaming else None
     if renaming and (index is None or index[0] not in trim.state["on"]):
         await press.expired()
         return
@@ -708,18 +643,11 @@ async def _ask_label(press: Press) -> None:
 
 
 def _wait(context: ContextTypes.DEFAULT_TYPE) -> LabelWait | None:
-    wait = context.user_data.get(WAIT_KEY) if context.user_data is not None else None
-    if not isinstance(wait, LabelWait):
-        return None
-    if monotonic_time.monotonic() - wait.since > DRAFT_MINUTES * 60:
-        _drop_wait(context)
-        return None
-    return wait
+    return fresh(context, WAIT_KEY, LabelWait, DRAFT_MINUTES)
 
 
 def _drop_wait(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(WAIT_KEY, None)
+    drop(context, WAIT_KEY)
 
 
 async def _type_label(
@@ -1357,44 +1285,19 @@ class MinutesDraft:
 
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> MinutesDraft | None:
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    if not isinstance(draft, MinutesDraft):
-        return None
-    if monotonic_time.monotonic() - draft.since > DRAFT_MINUTES * 60:
-        _drop_draft(context)
-        return None
-    return draft
+    return fresh(context, DRAFT_KEY, MinutesDraft, DRAFT_MINUTES)
 
 
 def _drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    drop(context, DRAFT_KEY)
 
 
 @dataclass(frozen=True)
-class Turn:
+class Turn(Sent):
     """One update of the minutes wizard: the update, the facilitator, the draft, the meeting."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
     draft: MinutesDraft
     meeting: Meeting
-
-    @property
-    def lang(self) -> str:
-        """The facilitator's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button (only for button actions)."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the facilitator's language."""
-        return t(self.context, self.lang, key, **values)
 
     def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
         """A wizard button labelled with catalog text."""
@@ -1519,9 +1422,7 @@ async def _ask_owner(turn: Turn) -> Screen:
 
 
 def _date_example(turn: Turn) -> str:
-    day = _today(turn.meeting) + timedelta(days=14)
-    year = day.year + 543 if turn.lang == "th" else day.year
-    return f"{day.day}/{day.month}/{year}"
+    return calendar.date_example(turn.lang, _today(turn.meeting), days=14)
 
 
 async def _ask_due(turn: Turn) -> Screen:
@@ -1617,7 +1518,7 @@ async def _press_cancel_item(turn: Turn, args: tuple[str, ...]) -> None:
 
 async def _press_owner(turn: Turn, args: tuple[str, ...]) -> None:
     """An owner from the buttons: must still be present or have said yes or maybe."""
-    ids = _ints(args, 1)
+    ids = int_args(args, 1)
     people = dict(await _people(turn))
     if ids is None or ids[0] not in people or turn.draft.current is None:
         await answer_expired(turn.query, turn.context, turn.lang)
@@ -1630,10 +1531,9 @@ async def _press_owner(turn: Turn, args: tuple[str, ...]) -> None:
 
 
 async def _press_month(turn: Turn, args: tuple[str, ...]) -> None:
-    month = calendar.decode_month(args)
     today = _today(turn.meeting)
-    last = today + timedelta(days=MAX_DAYS_AHEAD)
-    if month is None or not (today.year, today.month) <= month <= (last.year, last.month):
+    month = calendar.decode_month_within(args, today, today + timedelta(days=MAX_DAYS_AHEAD))
+    if month is None:
         await answer_expired(turn.query, turn.context, turn.lang)
         return
     turn.draft.shown_month = (month.year, month.month)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -36,10 +36,8 @@ from typing import Any, Final
 from babel import Locale
 from telegram import (
     Bot,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
 from telegram.error import Forbidden, TelegramError
@@ -59,12 +57,14 @@ from bot.ics import IcsEvent, calendar_file
 from bot.language_detection import detect_language
 from bot.services import AnyApplication, Services, services_of
 from handlers import callback_data as cb
+from handlers.awaiting import Awaiting, stop_waiting, waits_of
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
+from handlers.poll_jobs import start_poll_job
+from handlers.press import Action, Buttons, back_to, int_args, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
-from schedules.dispatcher import PollSent
 from schedules.library_jobs import FEEDBACK_KEY, PURPOSE_PREFIX, FeedbackAsker
 from storage import citizens, clock, library, library_lib
 from storage.database import AsyncSession
@@ -88,7 +88,7 @@ GATE: Final = ConsentGate(Purpose.human_library, "library", FLOW)
 DEEP_LINK: Final = "library"  # t.me/<bot>?start=library opens /library
 # A vote on a rating poll is ours before handlers.needs (group 0) logs it as unknown.
 POLL_ANSWER_GROUP: Final = -1
-# Only people who were just asked "what did you learn?" match (see _AwaitingFeedback), so
+# Only people who were just asked "what did you learn?" match (see handlers.awaiting), so
 # this early group takes their reply before any older wizard's waiting text step.
 TEXT_INPUT_GROUP: Final = -10
 FEEDBACK_MINUTES: Final = 30
@@ -100,9 +100,6 @@ MAX_TAG_BUTTONS: Final = 12
 LABEL_CHARS: Final = 28  # a book's title on a button (labels stay under 32 characters)
 TITLE_IN_LABEL: Final = 18  # a title inside "Cancel: …"
 
-# A button's action: (update, context, presser, the data's arguments).
-Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
-
 
 @dataclass
 class FeedbackWait:
@@ -112,32 +109,11 @@ class FeedbackWait:
     since: float
 
 
-class _AwaitingFeedback(filters.MessageFilter):
-    """Matches messages from people we are waiting on for feedback text, and no one else.
-
-    So the handlers below never shadow other handlers of their group for anyone else.
-    """
-
-    def __init__(self, waits: dict[int, FeedbackWait]) -> None:
-        super().__init__(name="awaiting_library_feedback")
-        self.waits = waits
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        wait = self.waits.get(user.id) if user is not None else None
-        if wait is None or user is None:
-            return False
-        if time.monotonic() - wait.since > FEEDBACK_MINUTES * 60:
-            self.waits.pop(user.id, None)
-            return False
-        return True
-
-
 def register(app: AnyApplication) -> None:
     """Add /library, its buttons, the rating votes, the feedback text and the deep link."""
     waits: dict[int, FeedbackWait] = app.bot_data.setdefault(WAITS_KEY, {})
     app.bot_data.setdefault(RATING_POLLS_KEY, KnownPolls(_rating_poll_ids))
-    awaiting = _AwaitingFeedback(waits)
+    awaiting = Awaiting(waits, FEEDBACK_MINUTES, name="awaiting_library_feedback")
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("library", _on_library, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
@@ -148,7 +124,8 @@ def register(app: AnyApplication) -> None:
     )
     # A command means they moved on: stop waiting, and let the command run as usual.
     app.add_handler(
-        MessageHandler(private & filters.COMMAND & awaiting, _on_command), group=TEXT_INPUT_GROUP
+        MessageHandler(private & filters.COMMAND & awaiting, stop_waiting(WAITS_KEY)),
+        group=TEXT_INPUT_GROUP,
     )
     register_deep_link(app, DEEP_LINK, _on_deep_link)
 
@@ -157,18 +134,7 @@ async def on_startup(app: AnyApplication, services: Services) -> None:
     """Map sent rating polls to their loans, and install the feedback job."""
     asker = FeedbackAsker(services.db, services.catalogs, services.dispatcher)
     app.bot_data[FEEDBACK_KEY] = asker
-    known = _rating_polls(app.bot_data)
-    # Before any poll goes out and before polling starts: votes after a restart are ours.
-    await known.try_load(services.db)
-
-    async def on_poll_sent(sent: PollSent) -> None:
-        known.add(sent.poll_id)  # before the record commits: a vote may come at once
-        await asker.on_poll_sent(sent)
-
-    if services.dispatcher is not None:
-        services.dispatcher.on_poll_sent(PURPOSE_PREFIX, on_poll_sent)
-    if app.job_queue is not None:
-        asker.install(app.job_queue, services.settings.reminder_sweep_seconds)
+    await start_poll_job(app, services, _rating_polls(app.bot_data), PURPOSE_PREFIX, asker)
 
 
 # --- entry: /library and the deep link -----------------------------------------------------
@@ -188,10 +154,7 @@ async def _on_deep_link(
 
 
 async def _open(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
-    if not await GATE.admit(context, person):
-        return
-    text, markup = await _events_page(context, person)
-    await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
+    await GATE.open(context, person, _events_page)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -213,36 +176,17 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         if not person.registered:
             await answer_expired(query, context, person.language)
             return
-        if not await GATE.consents(context, person):  # withdrawn since the button was sent
-            await query.answer()
-            await GATE.ask(context, person)
+        if await GATE.withdrawn(query, context, person):  # since the button was sent
             return
     await action(update, context, person, data.args)
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE,
-    lang: str,
-    key: str,
-    action: str,
-    *args: object,
-    **values: object,
-) -> InlineKeyboardButton:
-    """A button labelled with catalog text `library.button.<key>`."""
-    label = html.unescape(t(context, lang, f"library.button.{key}", **values))
-    return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
+_button: Final = Buttons(FLOW, "library.button.")
 
 
 def _labelled(label: str, action: str, *args: object) -> InlineKeyboardButton:
     """A button whose label is data (a date, a title, a tag), not catalog text."""
     return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
-
-
-def _ints(args: tuple[str, ...], count: int) -> tuple[int, ...] | None:
-    """Exactly `count` non-negative integer arguments, or None (forged data)."""
-    if len(args) != count or not all(arg.isdigit() and len(arg) <= 12 for arg in args):
-        return None
-    return tuple(int(arg) for arg in args)
 
 
 def _rows(
@@ -255,7 +199,7 @@ async def _give_consent(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Consent to the human library, then show the events."""
-    query = _query(update)
+    query = pressed(update)
     if not person.registered:
         await answer_expired(query, context, person.language)
         return
@@ -263,8 +207,7 @@ async def _give_consent(
         await citizens.set_consent(
             person.telegram_user_id, Purpose.human_library, True, session=session
         )
-    await query.answer()
-    await edit(query, t(context, person.language, "library.consent_thanks"))
+    await show(query, t(context, person.language, "library.consent_thanks"))
     text, markup = await _events_page(context, person)
     await context.bot.send_message(person.telegram_user_id, text, reply_markup=markup)
 
@@ -336,25 +279,15 @@ async def _listed_books(context: ContextTypes.DEFAULT_TYPE, event_id: int) -> li
             return []
 
 
-async def _show_events(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
-) -> None:
-    """Back to the list of events."""
-    query = _query(update)
-    text, markup = await _events_page(context, person)
-    await query.answer()
-    await edit(query, text, markup)
-
-
 async def _show_event(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """An event's catalogue (`ev:<event>`), filtered by a tag (`evt:<event>:<tag number>`) or
     a language (`evl:<event>:<code>`)."""
-    query = _query(update)
+    query = pressed(update)
     data = cb.decode(query.data)
     action = data.action if data is not None else ""
-    ids = _ints(args[:1], 1)
+    ids = int_args(args[:1], 1)
     event = await _live_event(context, ids[0]) if ids else None
     if event is None or (action == "ev" and len(args) != 1) or (action != "ev" and len(args) != 2):
         await answer_expired(query, context, person.language)
@@ -365,7 +298,7 @@ async def _show_event(
     tag: str | None = None
     language: str | None = None
     if action == "evt":
-        number = _ints(args[1:], 1)
+        number = int_args(args[1:], 1)
         if number is None or number[0] >= len(tags):
             await answer_expired(query, context, person.language)
             return
@@ -376,8 +309,7 @@ async def _show_event(
             return
         language = args[1]
     text, markup = _catalogue(context, person, event, books, tags, languages, tag, language)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 def _catalogue(
@@ -449,8 +381,8 @@ async def _send_map(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The event's place on a map, only when the reader asks for it."""
-    query = _query(update)
-    ids = _ints(args, 1)
+    query = pressed(update)
+    ids = int_args(args, 1)
     event = await _live_event(context, ids[0]) if ids else None
     if event is None or event.latitude is None or event.longitude is None:
         await answer_expired(query, context, person.language)
@@ -466,9 +398,9 @@ async def _send_map(
 
 async def _book_at(
     context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...], count: int
-) -> tuple[EventView, BookAtEvent, tuple[int, ...]] | None:
+) -> tuple[EventView, BookAtEvent, list[int]] | None:
     """The live event and the listed book the data names (event, book, ...), or None."""
-    ids = _ints(args, count)
+    ids = int_args(args, count)
     if ids is None:
         return None
     event = await _live_event(context, ids[0])
@@ -484,15 +416,14 @@ async def _show_book(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """A book's page: who they are, the languages they speak and their free times."""
-    query = _query(update)
+    query = pressed(update)
     found = await _book_at(context, args, 2)
     if found is None:
         await answer_expired(query, context, person.language)
         return
     event, at, _ = found
     text, markup = _book_page(context, person, event, at)
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 def _book_page(
@@ -526,7 +457,7 @@ async def _reserve(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Reserve a named slot (`rs`), the first free one (`ff`), or join the waitlist (`wl`)."""
-    query = _query(update)
+    query = pressed(update)
     data = cb.decode(query.data)
     named = data is not None and data.action == "rs"
     found = await _book_at(context, args, 3 if named else 2)
@@ -572,12 +503,6 @@ async def _reserve(
     )
     await _send_calendar(context, reservation, person.telegram_user_id, lang)
     await _tell_book(context, reservation, user.first_name)
-
-
-def _query(update: Update) -> CallbackQuery:
-    """The pressed button (`_on_button` made sure there is one)."""
-    assert update.callback_query is not None
-    return update.callback_query
 
 
 def _confirmation(context: ContextTypes.DEFAULT_TYPE, reservation: Reservation, lang: str) -> str:
@@ -721,7 +646,7 @@ async def _show_my_loans(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The reader's upcoming loans and waitlist places, each with Cancel."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     async with services_of(context).db.session(readonly=True) as session:
         loans = await library.my_loans(person.telegram_user_id, now=clock.now(), session=session)
@@ -738,8 +663,7 @@ async def _show_my_loans(
         if lines
         else t(context, lang, "library.no_loans")
     )
-    await query.answer()
-    await edit(query, text, InlineKeyboardMarkup(rows))
+    await show(query, text, InlineKeyboardMarkup(rows))
 
 
 def _loan_line(context: ContextTypes.DEFAULT_TYPE, loan: Reservation, lang: str) -> str:
@@ -757,7 +681,7 @@ async def _own_active(
 ) -> Reservation | None:
     """The presser's own reservation the data names, while it still holds or waits for a seat
     at an event that is on (a retired book's or a cancelled event's were released)."""
-    ids = _ints(args, 1)
+    ids = int_args(args, 1)
     if ids is None:
         return None
     async with services_of(context).db.session(readonly=True) as session:
@@ -776,7 +700,7 @@ async def _ask_cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Ask before cancelling a loan or a waitlist place."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _own_active(context, person, args)
     if reservation is None:
         await answer_expired(query, context, person.language)
@@ -789,15 +713,14 @@ async def _ask_cancel(
     text = t(
         context, lang, "library.cancel_confirm", loan=Raw(_loan_line(context, reservation, lang))
     )
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Cancel; a freed seat goes to the waitlist, and the promoted reader is told."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _own_active(context, person, args)
     if reservation is None:
         await answer_expired(query, context, person.language)
@@ -828,7 +751,7 @@ async def _book_loan(
     context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> Reservation | None:
     """The reservation the data names, if the presser is the book linked to it."""
-    ids = _ints(args, 1)
+    ids = int_args(args, 1)
     if ids is None:
         return None
     async with services_of(context).db.session(readonly=True) as session:
@@ -844,7 +767,7 @@ async def _ask_stop(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The book pressed Stop / report: ask before stopping the loan."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _book_loan(context, person, args)
     if reservation is None:
         await answer_expired(query, context, person.language)
@@ -866,7 +789,7 @@ async def _keep_loan(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The book changed its mind: show the loan notice again, nothing changed."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _book_loan(context, person, args)
     if reservation is None or reservation.starts_at is None or reservation.stopped_at is not None:
         await answer_expired(query, context, person.language)
@@ -874,15 +797,14 @@ async def _keep_loan(
     text, markup = _book_notice(
         context, reservation, _first_name(reservation.reader_name), person.language
     )
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _stop(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Stop the loan and bar the reader from this book; the facilitators are told at once."""
-    query = _query(update)
+    query = pressed(update)
     reservation = await _book_loan(context, person, args)
     if reservation is None:
         await answer_expired(query, context, person.language)
@@ -920,8 +842,7 @@ def _rating_polls(bot_data: dict[Any, Any]) -> KnownPolls:
 
 
 def _waits(context: ContextTypes.DEFAULT_TYPE) -> dict[int, FeedbackWait]:
-    waits: dict[int, FeedbackWait] = context.application.bot_data.setdefault(WAITS_KEY, {})
-    return waits
+    return waits_of(context, WAITS_KEY)
 
 
 async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -983,17 +904,10 @@ async def _on_feedback_text(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     raise ApplicationHandlerStop
 
 
-async def _on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command while we wait for feedback text: stop waiting; the command runs as usual."""
-    user = update.effective_user
-    if user is not None:
-        _waits(context).pop(user.id, None)
-
-
 # action → (callback, only for registered readers who consented)
 _ACTIONS: dict[str, tuple[Action, bool]] = {
     "consent": (_give_consent, False),
-    "events": (_show_events, True),
+    "events": (back_to(_events_page), True),
     "ev": (_show_event, True),
     "evt": (_show_event, True),
     "evl": (_show_event, True),

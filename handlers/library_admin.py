@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, TypeAlias
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
@@ -31,7 +30,8 @@ from bot.services import AnyApplication, services_of
 from handlers import callback_data as cb
 from handlers.guard import requires
 from handlers.people import Person
-from handlers.replies import answer_expired, edit, t
+from handlers.press import Press as BasePress
+from handlers.replies import t
 from storage import citizens, clock, deliveries, library
 from storage.audit import actor_for
 from storage.enums import LANGUAGES, ReservationStatus, Role
@@ -58,53 +58,15 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
 
 
-@dataclass(frozen=True)
-class Press:
+class Press(BasePress):
     """One press of an /events button: who pressed it and the data's arguments."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
-    args: tuple[str, ...]
-
-    @property
-    def lang(self) -> str:
-        """The presser's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the presser's language."""
-        return t(self.context, self.lang, key, **values)
-
-    def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
-        """A button of this flow labelled with catalog text."""
-        return InlineKeyboardButton(self.t(key), callback_data=cb.encode(FLOW, action, *args))
-
-    def ids(self, count: int) -> list[int] | None:
-        """Exactly `count` integer arguments, or None (forged data)."""
-        if len(self.args) != count or not all(a.isdigit() and len(a) <= 12 for a in self.args):
-            return None
-        return [int(a) for a in self.args]
+    flow = FLOW
 
     def id(self) -> int | None:
         """The one integer argument, or None (forged data)."""
         ids = self.ids(1)
         return ids[0] if ids else None
-
-    async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        """Answer the press and show `text` in place of the pressed message."""
-        await self.query.answer()
-        await edit(self.query, text, markup)
-
-    async def expired(self) -> None:
-        """Answer a forged or stale press; nothing changes."""
-        await answer_expired(self.query, self.context, self.lang)
 
 
 Action = Callable[[Press], Awaitable[None]]
@@ -681,15 +643,7 @@ async def _tell_readers(
 @requires(Role.facilitator)
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     """Every /events button; whatever the data names is re-checked against the database."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = cb.decode(query.data)
-    action = _ACTIONS.get(data.action) if data is not None else None
-    if data is None or action is None:
-        await answer_expired(query, context, person.language)
-        return
-    await action(Press(update, context, person, data.args))
+    await Press.dispatch(update, context, person, _ACTIONS)
 
 
 _ACTIONS: dict[str, Action] = {

@@ -13,11 +13,9 @@ the person's own list: an item that is not in it (another person's, cancelled, p
 
 from __future__ import annotations
 
-import html
-from collections.abc import Awaitable, Callable
 from typing import Final
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.i18n.catalog import Raw
@@ -27,6 +25,7 @@ from handlers import callback_data as cb
 from handlers.council import send_meeting_calendar, title_in
 from handlers.library import loan_calendar, tell_promoted
 from handlers.people import Person, load_person
+from handlers.press import Action, Buttons, back_to, pressed, show
 from handlers.replies import answer_expired, edit, t
 from storage import clock, council, library
 from storage.council import Meeting, SessionItem
@@ -45,9 +44,6 @@ FLOW: Final = "mys"
 _KIND_CODES: Final = {"l": "library", "c": "council"}
 _CODE_OF: Final = {kind: code for code, kind in _KIND_CODES.items()}
 MAX_ITEMS: Final = 20  # keeps the message and its keyboard within Telegram's limits
-
-# A button's action: (update, context, presser, the data's arguments).
-Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
 
 
 def register(app: AnyApplication) -> None:
@@ -117,18 +113,7 @@ def _item(context: ContextTypes.DEFAULT_TYPE, lang: str, item: SessionItem) -> s
     )  # fmt: skip
 
 
-def _button(
-    context: ContextTypes.DEFAULT_TYPE,
-    lang: str,
-    key: str,
-    action: str,
-    *args: object,
-    **values: object,
-) -> InlineKeyboardButton:
-    """A button labelled with catalog text `mysessions.button.<key>`."""
-    label = html.unescape(t(context, lang, f"mysessions.button.{key}", **values))
-    return InlineKeyboardButton(label, callback_data=cb.encode(FLOW, action, *args))
-
+_button: Final = Buttons(FLOW, "mysessions.button.")
 
 # --- buttons --------------------------------------------------------------------------------
 
@@ -147,12 +132,6 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await action(update, context, person, data.args)
 
 
-def _query(update: Update) -> CallbackQuery:
-    """The pressed button (`_on_button` made sure there is one)."""
-    assert update.callback_query is not None
-    return update.callback_query
-
-
 async def _own_item(
     context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> SessionItem | None:
@@ -167,21 +146,11 @@ async def _own_item(
     )
 
 
-async def _show_list(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
-) -> None:
-    """Back to the list (nothing changed)."""
-    query = _query(update)
-    text, markup = await _page(context, person)
-    await query.answer()
-    await edit(query, text, markup)
-
-
 async def _ask_cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Ask before cancelling a loan, a waitlist place or a council answer."""
-    query = _query(update)
+    query = pressed(update)
     item = await _own_item(context, person, args)
     if item is None:
         await answer_expired(query, context, person.language)
@@ -198,15 +167,14 @@ async def _ask_cancel(
         f"mysessions.confirm_{item.kind}",
         item=Raw(_item(context, lang, item)),
     )
-    await query.answer()
-    await edit(query, text, markup)
+    await show(query, text, markup)
 
 
 async def _cancel(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """Cancel the loan (a freed seat goes to the waitlist) or answer "no" to the meeting."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     item = await _own_item(context, person, args)
     if item is None:
@@ -251,7 +219,7 @@ async def _send_calendar(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, args: tuple[str, ...]
 ) -> None:
     """The item's `.ics` file: local times and a link back to the bot."""
-    query = _query(update)
+    query = pressed(update)
     lang = person.language
     item = await _own_item(context, person, args)
     if item is None or not _has_calendar(item):
@@ -281,7 +249,7 @@ async def _send_calendar(
 
 
 _ACTIONS: dict[str, Action] = {
-    "list": _show_list,
+    "list": back_to(_page),
     "cx": _ask_cancel,
     "cxy": _cancel,
     "ics": _send_calendar,

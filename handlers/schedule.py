@@ -38,12 +38,12 @@ import time as monotonic_time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import get_day_names, get_month_names
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -59,8 +59,10 @@ from bot.i18n.dates import buddhist_year, format_datetime, format_time
 from bot.services import AnyApplication, services_of
 from handlers import calendar_keyboard as calendar
 from handlers import callback_data as cb
+from handlers.awaiting import UserDataMatches, drop, fresh
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
+from handlers.press import Press, Sent
 from handlers.replies import answer_expired, edit, t
 from storage import clock, council, deliveries, library, recurrence
 from storage.audit import actor_for
@@ -138,28 +140,10 @@ class ScheduleDraft:
 
 
 @dataclass(frozen=True)
-class Turn:
+class Turn(Sent):
     """One update the wizard handles: the update, who sent it, and their draft."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
     draft: ScheduleDraft
-
-    @property
-    def lang(self) -> str:
-        """The facilitator's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button (only for button actions)."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the facilitator's language."""
-        return t(self.context, self.lang, key, **values)
 
     def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
         """A wizard button labelled with catalog text."""
@@ -170,10 +154,6 @@ class Turn:
         chat = self.update.effective_chat
         assert chat is not None
         await self.context.bot.send_message(chat.id, self.t(key, **values))
-
-    async def expired(self) -> None:
-        """Answer a forged or stale press; nothing changes."""
-        await answer_expired(self.query, self.context, self.lang)
 
 
 Screen: TypeAlias = tuple[str, InlineKeyboardMarkup]
@@ -217,8 +197,8 @@ def register(app: AnyApplication) -> None:
     # Text and locations are claimed only while this person's wizard waits for them (the
     # filters read the draft), so other flows and the fallback see everything else. Any
     # command drops a waiting draft and goes on to its own handler.
-    typed, located = _Waiting(app, frozenset(_TYPED)), _Waiting(app, frozenset({LOCATION}))
-    anything = _Waiting(app, None)
+    typed, located = _waiting(app, frozenset(_TYPED)), _waiting(app, frozenset({LOCATION}))
+    anything = _waiting(app, None)
     app.add_handler(MessageHandler(text & ~filters.COMMAND & typed, _on_text), TEXT_INPUT_GROUP)
     app.add_handler(
         MessageHandler(text & filters.COMMAND & anything, _on_command), TEXT_INPUT_GROUP
@@ -228,21 +208,14 @@ def register(app: AnyApplication) -> None:
     )
 
 
-class _Waiting(filters.MessageFilter):
+def _waiting(app: AnyApplication, steps: frozenset[str] | None) -> UserDataMatches:
     """A message from someone whose wizard is at one of `steps` (None: at any step)."""
 
-    def __init__(self, app: AnyApplication, steps: frozenset[str] | None) -> None:
-        super().__init__(name=f"schedule_waiting({sorted(steps or ())})")
-        self._app = app
-        self._steps = steps
+    def test(data: Mapping[Any, Any]) -> bool:
+        draft = data.get(DRAFT_KEY)
+        return isinstance(draft, ScheduleDraft) and (steps is None or draft.step in steps)
 
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        data = self._app.user_data.get(user.id) if user is not None else None
-        draft = data.get(DRAFT_KEY) if data is not None else None
-        return isinstance(draft, ScheduleDraft) and (
-            self._steps is None or draft.step in self._steps
-        )
+    return UserDataMatches(app, test, name=f"schedule_waiting({sorted(steps or ())})")
 
 
 # --- the draft --------------------------------------------------------------------------------
@@ -250,13 +223,7 @@ class _Waiting(filters.MessageFilter):
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> ScheduleDraft | None:
     """The wizard in progress, unless missing or too old (then it is dropped)."""
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    if not isinstance(draft, ScheduleDraft):
-        return None
-    if monotonic_time.monotonic() - draft.since > DRAFT_MINUTES * 60:
-        _drop_draft(context)
-        return None
-    return draft
+    return fresh(context, DRAFT_KEY, ScheduleDraft, DRAFT_MINUTES)
 
 
 def _keep_draft(context: ContextTypes.DEFAULT_TYPE, draft: ScheduleDraft) -> None:
@@ -265,8 +232,7 @@ def _keep_draft(context: ContextTypes.DEFAULT_TYPE, draft: ScheduleDraft) -> Non
 
 
 def _drop_draft(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    drop(context, DRAFT_KEY)
 
 
 def _kind_of(draft: ScheduleDraft) -> Kind:
@@ -455,15 +421,8 @@ def local_today(tz: ZoneInfo) -> date:
     return clock.now().astimezone(tz).date()
 
 
-def date_example(lang: str, today: date) -> str:
-    """A week from `today` as the facilitator would type it (Buddhist Era in Thai)."""
-    day = today + timedelta(days=7)
-    year = buddhist_year(day.year) if lang == "th" else day.year
-    return f"{day.day}/{day.month}/{year}"
-
-
 def _date_example(turn: Turn) -> str:
-    return date_example(turn.lang, _today(turn.context))
+    return calendar.date_example(turn.lang, _today(turn.context))
 
 
 # --- repeat: monthly rules read off a date, and told in words ---------------------------------
@@ -666,10 +625,9 @@ async def _ask_date(turn: Turn) -> Screen:
 
 async def _press_month(turn: Turn, args: tuple[str, ...]) -> None:
     """Turn the calendar to another month (one a day can be chosen from)."""
-    month = calendar.decode_month(args)
     today = _today(turn.context)
-    last = _last_day(today)
-    if month is None or not (today.year, today.month) <= month <= (last.year, last.month):
+    month = calendar.decode_month_within(args, today, _last_day(today))
+    if month is None:
         await turn.expired()
         return
     turn.draft.shown_month = (month.year, month.month)
@@ -1331,54 +1289,15 @@ MOVE: Final = Kind(
 # --- /councils: a facilitator's councils; one meeting moved or cancelled ----------------------
 
 
-@dataclass(frozen=True)
-class CouncilPress:
+class CouncilPress(Press):
     """One press of a /councils button: who pressed it and the data's arguments."""
 
-    update: Update
-    context: ContextTypes.DEFAULT_TYPE
-    person: Person
-    args: tuple[str, ...]
-
-    @property
-    def lang(self) -> str:
-        """The presser's language."""
-        return self.person.language
-
-    @property
-    def query(self) -> CallbackQuery:
-        """The pressed button."""
-        assert self.update.callback_query is not None
-        return self.update.callback_query
-
-    def t(self, key: str, /, **values: object) -> str:
-        """Catalog text in the presser's language."""
-        return t(self.context, self.lang, key, **values)
-
-    def button(self, key: str, action: str, *args: object) -> InlineKeyboardButton:
-        """A /councils button labelled with catalog text."""
-        data = cb.encode(COUNCILS_FLOW, action, *args)
-        return InlineKeyboardButton(self.t(key), callback_data=data)
-
-    def ids(self, count: int) -> list[int] | None:
-        """Exactly `count` integer arguments, or None (forged data)."""
-        if len(self.args) != count or not all(a.isdigit() and len(a) <= 12 for a in self.args):
-            return None
-        return [int(a) for a in self.args]
+    flow = COUNCILS_FLOW
 
     def when(self, moment: datetime, series: council.SeriesView) -> Raw:
         """A moment as the series' local date and time, in the presser's language."""
         catalogs = services_of(self.context).catalogs
         return Raw(when_text(catalogs, self.lang, moment, ZoneInfo(series.timezone)))
-
-    async def show(self, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        """Answer the press and show `text` in place of the pressed message."""
-        await self.query.answer()
-        await edit(self.query, text, markup)
-
-    async def expired(self) -> None:
-        """Answer a forged or stale press; nothing changes."""
-        await answer_expired(self.query, self.context, self.lang)
 
 
 CouncilAction = Callable[[CouncilPress], Awaitable[None]]
@@ -1658,15 +1577,7 @@ async def _on_councils_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person
 ) -> None:
     """Every /councils button; whatever the data names is re-checked against the database."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = cb.decode(query.data)
-    action = _COUNCIL_ACTIONS.get(data.action) if data is not None else None
-    if data is None or action is None:
-        await answer_expired(query, context, person.language)
-        return
-    await action(CouncilPress(update, context, person, data.args))
+    await CouncilPress.dispatch(update, context, person, _COUNCIL_ACTIONS)
 
 
 _COUNCIL_ACTIONS: dict[str, CouncilAction] = {

@@ -14,6 +14,7 @@ from handlers.calendar_keyboard import (
     YearMonth,
     decode_day,
     decode_month,
+    decode_month_within,
     decode_time,
     month_keyboard,
     month_title,
@@ -179,3 +180,11 @@ def test_forged_months_decode_to_none(args: tuple[str, ...]) -> None:
 )
 def test_forged_times_decode_to_none(args: tuple[str, ...]) -> None:
     assert decode_time(args) is None
+
+
+def test_a_month_outside_the_allowed_days_decodes_to_none() -> None:
+    last = date(2027, 1, 10)
+    assert decode_month_within(("202611",), TODAY, last) == YearMonth(2026, 11)
+    assert decode_month_within(("202701",), TODAY, last) == YearMonth(2027, 1)
+    assert decode_month_within(("202610",), TODAY, last) is None
+    assert decode_month_within(("202702",), TODAY, last) is None

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n.catalog import LANGUAGES, catalogs
+from handlers import calendar_keyboard, schedule
 from handlers import callback_data as cb
-from handlers import schedule
 from storage import clock, recurrence
 from storage.clock import ManualClock
 from storage.recurrence import SATURDAY, THURSDAY, month_day, nth_weekday
@@ -183,8 +183,8 @@ def test_today_and_the_typed_date_example_turn_to_2570_at_midnight_in_yala(
     today = schedule.local_today(YALA)
     assert today == date(2026, 12, 31), "16:59 UTC is 23:59 in Yala"
     assert schedule.long_date_text(C, "th", today) == "วันพฤหัสบดีที่ 31 ธันวาคม พ.ศ. 2569"
-    assert schedule.date_example("th", today) == "7/1/2570"
-    assert schedule.date_example("en", today) == "7/1/2027"
+    assert calendar_keyboard.date_example("th", today) == "7/1/2570"
+    assert calendar_keyboard.date_example("en", today) == "7/1/2027"
 
     manual.advance(minutes=1)  # 17:00 UTC: still 31 December in UTC, 1 January in Yala
     today = schedule.local_today(YALA)
@@ -192,7 +192,7 @@ def test_today_and_the_typed_date_example_turn_to_2570_at_midnight_in_yala(
     assert today == date(2027, 1, 1)
     assert schedule.long_date_text(C, "th", today) == "วันศุกร์ที่ 1 มกราคม พ.ศ. 2570"
     assert schedule.long_date_text(C, "en", today) == "Friday 1 January 2027"
-    assert schedule.date_example("th", today) == "8/1/2570"
+    assert calendar_keyboard.date_example("th", today) == "8/1/2570"
 
 
 def test_the_31st_from_new_years_eve_falls_on_28_february_2570(manual: ManualClock) -> None:
