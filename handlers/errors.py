@@ -40,7 +40,10 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         text = services.catalogs.text(language, "error.generic")
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            try:  # stop the spinner; the failing handler may have answered it already
+                await update.callback_query.answer()
+            except TelegramError:
+                logger.debug("the press was answered before the error", exc_info=True)
         if update.effective_chat.type == ChatType.PRIVATE:
             await context.bot.send_message(update.effective_chat.id, text)
     except (TelegramError, RuntimeError):
