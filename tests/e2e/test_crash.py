@@ -25,10 +25,11 @@ from sqlmodel import col, select
 
 from bot.emulator.emulator import Emulator
 from bot.emulator.server import EmulatorServer
-from storage import deliveries, migrate
+from storage import deliveries
 from storage.database import Database
-from storage.enums import AgeBand, DeliveryStatus, Purpose, Role
-from storage.models import Citizen, Consent, Delivery
+from storage.enums import DeliveryStatus
+from storage.models import Delivery
+from tests.e2e.fanout_setup import prepare_broadcast
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CITIZENS = 2_000
@@ -47,46 +48,6 @@ async def server() -> AsyncIterator[EmulatorServer]:
         emulator.chats[user.id].started = True
     async with EmulatorServer(emulator) as running:
         yield running
-
-
-async def _prepare(url: str) -> None:
-    """Tables, 2,000 citizens consenting to every purpose, and one broadcast to all of them.
-
-    The citizens are stored in bulk, as `citizens.register_citizen` stores them (less the
-    audit entries): one by one it would take 20 s. The audience comes from the same query
-    /broadcast uses.
-    """
-    db = Database(url)
-    try:
-        await migrate.upgrade(db)
-        async with db.session() as session:
-            people = [
-                Citizen(
-                    telegram_user_id=FIRST_USER_ID + i,
-                    language="th" if i % 2 else "en",
-                    role=Role.citizen,
-                    age_band=AgeBand.age_35_49,
-                    reachable=True,
-                )
-                for i in range(CITIZENS)
-            ]
-            session.add_all(people)
-            await session.flush()
-            session.add_all(
-                Consent(citizen_id=person.id, purpose=purpose, granted=True)
-                for person in people
-                if person.id is not None
-                for purpose in Purpose
-            )
-        async with db.session() as session:
-            recipients = await deliveries.broadcast_recipients(session=session)
-            assert len(recipients) == CITIZENS
-            await deliveries.enqueue(
-                PURPOSE, "broadcast", TEXTS, recipients,
-                created_by="tg:1", audience="citizens:reminders", session=session,
-            )  # fmt: skip
-    finally:
-        await db.dispose()
 
 
 async def _sending_chats(url: str) -> set[int]:
@@ -146,7 +107,10 @@ async def test_a_killed_fan_out_loses_nobody_and_duplicates_only_sends_in_flight
 ) -> None:
     emulator = server.emulator
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
-    await _prepare(url)
+    recipients = await prepare_broadcast(
+        url, citizens=CITIZENS, first_user_id=FIRST_USER_ID, purpose=PURPOSE, texts=TEXTS
+    )
+    assert recipients == CITIZENS
     env = {
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])

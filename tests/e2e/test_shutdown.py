@@ -24,10 +24,7 @@ import pytest
 
 from bot.emulator.emulator import Emulator
 from bot.emulator.server import EmulatorServer
-from storage import deliveries, migrate
-from storage.database import Database
-from storage.enums import AgeBand, Purpose, Role
-from storage.models import Citizen, Consent
+from tests.e2e.fanout_setup import prepare_broadcast
 from tests.e2e.test_crash import PROJECT_ROOT, _delivered, _final_counts, _start_bot, _wait_for
 
 CITIZENS = 400
@@ -51,40 +48,6 @@ async def server() -> AsyncIterator[EmulatorServer]:
     emulator.webhook.local_mode = True  # the restart's webhook is plain HTTP on 127.0.0.1
     async with EmulatorServer(emulator) as running:
         yield running
-
-
-async def _prepare(url: str, citizens: int = CITIZENS) -> None:
-    """Tables, consenting citizens and one broadcast to them all (as test_crash does)."""
-    db = Database(url)
-    try:
-        await migrate.upgrade(db)
-        async with db.session() as session:
-            people = [
-                Citizen(
-                    telegram_user_id=FIRST_USER_ID + i,
-                    language="th" if i % 2 else "en",
-                    role=Role.citizen,
-                    age_band=AgeBand.age_35_49,
-                    reachable=True,
-                )
-                for i in range(citizens)
-            ]
-            session.add_all(people)
-            await session.flush()
-            session.add_all(
-                Consent(citizen_id=person.id, purpose=purpose, granted=True)
-                for person in people
-                if person.id is not None
-                for purpose in Purpose
-            )
-        async with db.session() as session:
-            recipients = await deliveries.broadcast_recipients(session=session)
-            await deliveries.enqueue(
-                PURPOSE, "broadcast", TEXTS, recipients,
-                created_by="tg:1", audience="citizens:reminders", session=session,
-            )  # fmt: skip
-    finally:
-        await db.dispose()
 
 
 def _free_port() -> int:
@@ -124,7 +87,9 @@ async def test_sigterm_mid_fan_out_stops_within_the_bound_and_nobody_gets_two(
 ) -> None:
     emulator = server.emulator
     url = f"sqlite+aiosqlite:///{tmp_path / 'shutdown.db'}"
-    await _prepare(url)
+    await prepare_broadcast(
+        url, citizens=CITIZENS, first_user_id=FIRST_USER_ID, purpose=PURPOSE, texts=TEXTS
+    )
     env = _env(emulator, server, url, BOUND)
     log = tmp_path / "bot.log"
     processes: list[asyncio.subprocess.Process] = []
@@ -202,7 +167,9 @@ async def test_sends_that_overrun_the_bound_are_cancelled_and_sent_once_after_re
     emulator.faults.latency = 0.0
     citizens, bound = 20, 1.0
     url = f"sqlite+aiosqlite:///{tmp_path / 'forced.db'}"
-    await _prepare(url, citizens)
+    await prepare_broadcast(
+        url, citizens=citizens, first_user_id=FIRST_USER_ID, purpose=PURPOSE, texts=TEXTS
+    )
     env = _env(emulator, server, url, bound)
     log = tmp_path / "bot.log"
     hang = emulator.faults.inject("drop", method="sendMessage", times=None)
