@@ -22,9 +22,11 @@ from typing import Any, TextIO
 from bot.emulator.harness import LiveBot, sqlite_url
 from bot.emulator.model import EmuMessage, EmuUser
 from bot.settings import Settings
-from storage import citizens
+from bot.survey_cli import DEFAULT_SURVEY
+from storage import audit, citizens, surveys
 from storage.citizens import NewCitizen
 from storage.enums import AgeBand, Language, Purpose, Role
+from storage.survey_spec import load_survey_file
 
 DEMO_USER_ID = 1001
 DEMO_NAMES = {"th": "สมใจ", "en": "Sam"}
@@ -120,6 +122,7 @@ async def run_demo(
         files = files_dir or Path(tempfile.gettempdir()) / f"learncity-demo-files-{os.getpid()}"
         console = Console(out=out, files_dir=files)
         async with LiveBot(database_url=sqlite_url(path), settings_overrides=overrides) as live:
+            await _open_default_survey(live)
             user = live.user(DEMO_USER_ID, DEMO_NAMES[language], language_code=language)
             if role in ("facilitator", "officer"):
                 await _preregister(live, user, Role(role), language)
@@ -138,6 +141,17 @@ async def run_demo(
                     break
                 console.show_new(live, user.id)
     return 0
+
+
+async def _open_default_survey(live: LiveBot) -> None:
+    """A demo database with no survey gets the shipped one, open, so /needs has questions."""
+    assert live.db is not None
+    async with live.db.session() as session:
+        if await surveys.list_surveys(session=session):
+            return  # a database the person brought (--database) keeps its own surveys
+        survey = await surveys.import_survey(load_survey_file(DEFAULT_SURVEY), session=session)
+        assert survey.id is not None
+        await surveys.open_survey(survey.id, actor=audit.SYSTEM, session=session)
 
 
 async def _preregister(live: LiveBot, user: EmuUser, role: Role, language: Language) -> None:

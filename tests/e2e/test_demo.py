@@ -63,6 +63,13 @@ async def test_typed_lines_and_end_of_input_stop_cleanly() -> None:
     assert code == 0 and "คำสั่งที่ใช้ได้" in out
 
 
+async def test_the_demo_opens_the_shipped_survey_so_needs_asks_its_questions() -> None:
+    code, out, err = await _demo("--as", "officer", "--language", "en", stdin=b"/needs\nv 1\n")
+    assert code == 0, err
+    assert "poll: 1/6" in out
+    assert "poll: 2/6" in out  # the vote was stored and the next question came
+
+
 async def test_a_missing_script_is_one_clear_line() -> None:
     code, _, err = await _demo("--script", "/no/such/script.txt")
     assert code == 2 and err.strip() == "No such script: /no/such/script.txt"
