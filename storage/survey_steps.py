@@ -16,8 +16,8 @@ from sqlmodel import col, select
 
 from storage.database import AsyncSession
 from storage.enums import SurveyStatus
-from storage.models import Citizen, Survey, SurveyAnswer, SurveyOption, SurveyQuestion
-from storage.surveys import NextStep, OptionView, QuestionView
+from storage.models import Citizen, Survey, SurveyAnswer, SurveyQuestion
+from storage.surveys import NextStep, QuestionView, question_views
 
 __all__ = ["StepFor", "next_steps"]
 
@@ -105,39 +105,9 @@ async def next_steps(
 async def _views(
     questions: dict[int, SurveyQuestion], session: AsyncSession
 ) -> dict[int, QuestionView]:
-    """The questions with their options in order (one query)."""
-    options: dict[int, list[OptionView]] = {question_id: [] for question_id in questions}
-    if questions:
-        rows = (
-            await session.exec(
-                select(SurveyOption)
-                .where(col(SurveyOption.question_id).in_(sorted(questions)))
-                .order_by(col(SurveyOption.position), col(SurveyOption.id))
-            )
-        ).all()
-        for option in rows:
-            assert option.id is not None
-            options[option.question_id].append(
-                OptionView(
-                    id=option.id,
-                    key=option.key,
-                    position=option.position,
-                    label=dict(option.label),
-                    category_key=option.category_key,
-                )
-            )
-    return {
-        question_id: QuestionView(
-            id=question_id,
-            survey_id=question.survey_id,
-            key=question.key,
-            position=question.position,
-            text=dict(question.text),
-            multiple=question.multiple,
-            options=tuple(options[question_id]),
-        )
-        for question_id, question in questions.items()
-    }
+    """The questions with their options in order (one query), by question id."""
+    views = await question_views(list(questions.values()), session)
+    return {view.id: view for view in views}
 
 
 def _id(question: SurveyQuestion) -> int:

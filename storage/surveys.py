@@ -439,7 +439,7 @@ async def get_question(question_id: int, *, session: AsyncSession) -> QuestionVi
     question = await session.get(SurveyQuestion, question_id)
     if question is None:
         return None
-    return (await _question_views([question], session))[0]
+    return (await question_views([question], session))[0]
 
 
 async def next_question(
@@ -462,7 +462,7 @@ async def next_question(
     answered = set((await session.exec(_answered_question_ids(survey_id, telegram_user_id))).all())
     for question in questions:
         if question.id not in answered:
-            return (await _question_views([question], session))[0]
+            return (await question_views([question], session))[0]
     return None
 
 
@@ -516,7 +516,7 @@ async def next_step(telegram_user_id: int, *, session: AsyncSession) -> NextStep
         ).first()
         return None if survey_id is None else NextStep(survey_id, None, 0, 0)
     unanswered = [question for question, answer_id in rows if answer_id is None]
-    question = (await _question_views(unanswered[:1], session))[0] if unanswered else None
+    question = (await question_views(unanswered[:1], session))[0] if unanswered else None
     return NextStep(rows[0][0].survey_id, question, len(rows) - len(unanswered), len(rows))
 
 
@@ -1354,11 +1354,11 @@ async def _view_of(survey: Survey, session: AsyncSession) -> SurveyView:
         version=survey.version,
         title=dict(survey.title),
         status=survey.status,
-        questions=tuple(await _question_views(list(questions), session)),
+        questions=tuple(await question_views(list(questions), session)),
     )
 
 
-async def _question_views(
+async def question_views(
     questions: Sequence[SurveyQuestion], session: AsyncSession
 ) -> list[QuestionView]:
     """Views of the questions, in the order given, with their options (one query)."""
