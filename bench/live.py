@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.app import build_application
+from bot.emulator.harness import stop_application
 from bot.logging_setup import configure_logging
 from bot.services import AnyApplication
 from bot.settings import Settings, load_settings
@@ -66,13 +67,7 @@ class BenchBot:
     async def stop(self) -> None:
         """Stop polling and the bot, and close the database."""
         if self._app is not None:
-            if self.app.updater is not None and self.app.updater.running:
-                await self.app.updater.stop()
-            if self.app.running:
-                await self.app.stop()
-            if self.app.post_shutdown:
-                await self.app.post_shutdown(self.app)
-            await self.app.shutdown()
+            await stop_application(self.app)
             self._app = None
         if self._db is not None:
             await self._db.dispose()

@@ -155,13 +155,7 @@ class LiveBot:
             await self.webhook_server.close()
             self.webhook_server = None
         if self._app is not None:
-            if self.app.updater is not None and self.app.updater.running:
-                await self.app.updater.stop()
-            if self.app.running:
-                await self.app.stop()
-            if self.app.post_shutdown:
-                await self.app.post_shutdown(self.app)
-            await self.app.shutdown()
+            await stop_application(self.app)
             self._app = None
         if self.db is not None:
             await self.db.dispose()
@@ -228,6 +222,18 @@ class LiveBot:
         await self.settle()
         self.transcript.collect(self.emulator, message.chat_id)
         return query
+
+
+async def stop_application(app: AnyApplication) -> None:
+    """Stop a started application as `Application.run_polling` would: polling, the app, its
+    post_shutdown hook, then shutdown."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+    await app.shutdown()
 
 
 def sqlite_url(path: Path) -> str:
