@@ -38,6 +38,7 @@ from handlers import (
     mysessions,
     needs,
     onboarding,
+    poll_updates,
     polls,
     privacy,
     reminders,
@@ -61,6 +62,7 @@ Setup = Callable[[AnyApplication], None]
 # Each flow adds its handlers; the fallback goes last so a flow always wins (same group 0).
 FLOWS = (
     input_guard,  # its own group (-1000): ahead of every flow whatever its place here
+    poll_updates,  # votes and poll counts: one group (-999), for the flows that own polls
     onboarding,
     help,
     language,

@@ -60,7 +60,6 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    PollAnswerHandler,
     filters,
 )
 
@@ -109,8 +108,6 @@ FLOW: Final = "cadm"
 CHECKIN_FLOW: Final = "cadmci"  # the citizen's consent button on a check-in: not guarded
 CHECKIN_PREFIX: Final = "ci-"
 TRIM_FLOW: Final = "cadm.trim"  # button_states flow of a shortlist being trimmed
-# A vote on an agenda poll is ours before the library (-1) and the needs survey (0) look.
-POLL_ANSWER_GROUP: Final = -11
 # Typed minutes, action items and agenda labels: a group of its own (taken: -2, -3, -4, -7,
 # -8, -10, -21); the handlers match only while this person's wizard waits for text.
 TEXT_INPUT_GROUP: Final = -14
@@ -229,7 +226,6 @@ def register(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("minutes", _on_minutes, filters=private))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
     app.add_handler(CallbackQueryHandler(_on_checkin_button, pattern=cb.pattern(CHECKIN_FLOW)))
-    app.add_handler(PollAnswerHandler(_on_poll_answer), group=POLL_ANSWER_GROUP)
     app.bot_data.setdefault(AGENDA_POLLS_KEY, KnownPolls(_agenda_poll_ids))
     text = filters.UpdateType.MESSAGE & private & filters.TEXT
     # Claimed only while this person's wizard waits for text (the filter reads it), so other
@@ -755,10 +751,11 @@ def _agenda_polls(bot_data: dict[Any, Any]) -> KnownPolls:
     return known
 
 
-async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_agenda_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A vote on an agenda poll: stored (or refused by storage), and no other flow sees it.
 
-    A vote on any other poll is left alone (no stop), for the library and the needs survey.
+    A vote on any other poll is left alone (no stop), for the library and the needs survey
+    (the order is handlers.poll_updates').
     """
     answer = update.poll_answer
     if answer is None or answer.user is None:

@@ -47,7 +47,6 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    PollAnswerHandler,
     filters,
 )
 
@@ -86,8 +85,6 @@ logger = logging.getLogger(__name__)
 FLOW: Final = "lib"
 GATE: Final = ConsentGate(Purpose.human_library, "library", FLOW)
 DEEP_LINK: Final = "library"  # t.me/<bot>?start=library opens /library
-# A vote on a rating poll is ours before handlers.needs (group 0) logs it as unknown.
-POLL_ANSWER_GROUP: Final = -1
 # Only people who were just asked "what did you learn?" match (see handlers.awaiting), so
 # this early group takes their reply before any older wizard's waiting text step.
 TEXT_INPUT_GROUP: Final = -10
@@ -117,7 +114,6 @@ def register(app: AnyApplication) -> None:
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("library", _on_library, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
-    app.add_handler(PollAnswerHandler(_on_poll_answer), group=POLL_ANSWER_GROUP)
     app.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & awaiting, _on_feedback_text),
         group=TEXT_INPUT_GROUP,
@@ -845,10 +841,11 @@ def _waits(context: ContextTypes.DEFAULT_TYPE) -> dict[int, FeedbackWait]:
     return waits_of(context, WAITS_KEY)
 
 
-async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_rating_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A vote on a rating poll: store it, ask what they learned, and stop there.
 
-    Any other poll's vote is left alone (no stop), for handlers.needs to store.
+    Any other poll's vote is left alone (no stop), for handlers.needs to store (the order is
+    handlers.poll_updates').
     """
     answer = update.poll_answer
     if answer is None or answer.user is None:

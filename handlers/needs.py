@@ -21,8 +21,6 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    PollAnswerHandler,
-    PollHandler,
     filters,
 )
 
@@ -59,8 +57,6 @@ def register(app: AnyApplication) -> None:
     """Add /needs, poll answers, poll counts and the free-text step."""
     app.add_handler(CommandHandler("needs", _on_needs, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(_on_button, pattern=cb.pattern(FLOW)))
-    app.add_handler(PollAnswerHandler(_on_poll_answer))
-    app.add_handler(PollHandler(_on_poll))
     # Its own group (one handler runs per group): sees private text before the fallback in
     # group 0, and steps aside when not waiting for it.
     app.add_handler(
@@ -179,7 +175,7 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await answer_expired(query, context, person.language)
 
 
-async def _on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_survey_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store a vote (new, changed or retracted); a first answer brings the next question."""
     answer = update.poll_answer
     if answer is None or answer.user is None:
@@ -221,7 +217,7 @@ async def _store_vote(
     return outcome, None
 
 
-async def _on_poll(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_poll_counts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Vote counts of a poll we sent (group polls count people who did not consent)."""
     poll = update.poll
     if poll is None:

@@ -1,4 +1,5 @@
-"""Every vote passes each flow's poll-answer handler: only the poll's own flow reads storage.
+"""Every vote goes through one handler group, which asks each flow in turn: only the poll's own
+flow reads storage, and no other group sees the vote or the poll's counts.
 
 The council agenda and library rating handlers know their poll ids in memory (loaded at
 startup, added as polls are sent), so a survey answer costs them no query, and a rating poll
@@ -16,12 +17,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlmodel import col, select
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
 
 from bot.emulator.emulator import Emulator
 from bot.emulator.harness import LiveBot, sqlite_url
 from bot.emulator.model import EmuMessage
 from bot.i18n.catalog import catalogs
-from bot.services import services_from_app
+from bot.services import AnyApplication, services_from_app
 from bot.survey_cli import DEFAULT_SURVEY
 from schedules.library_jobs import FEEDBACK_KEY, FeedbackAsker
 from storage import citizens, library, surveys
@@ -88,6 +91,28 @@ async def test_a_survey_answer_reads_no_other_flows_polls_and_brings_the_next_qu
         async with live.db.session() as session:
             recorded = await session.get(SentPoll, second["id"])
         assert recorded is not None and recorded.language == "en"
+
+
+async def test_votes_and_poll_counts_reach_no_group_after_the_poll_group(tmp_path: Path) -> None:
+    seen_later: list[Update] = []
+
+    async def spy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        seen_later.append(update)
+
+    def add_spy(app: AnyApplication) -> None:
+        # Every group from -998 on, where the flows' own handlers live, would see it.
+        app.add_handler(TypeHandler(Update, spy), group=-998)
+
+    async with LiveBot(database_url=sqlite_url(tmp_path / "stop.db"), extra_setup=add_spy) as live:
+        assert live.db is not None
+        await _survey_and(live.db, 7304, "th")
+        user = live.user(7304, "นิด", language_code="th")
+        await live.send(user, "/needs")
+        seen_later.clear()
+        await live.emulator.polls.vote(user, _polls(live.emulator, 7304)[0], [1])
+        await live.settle()
+        assert len(_polls(live.emulator, 7304)) == 2, "the vote was taken: the next question"
+        assert [u for u in seen_later if u.poll_answer or u.poll] == []
 
 
 async def test_someone_marked_unreachable_who_answers_is_reachable_again_and_asked_on(
