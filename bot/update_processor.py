@@ -9,8 +9,7 @@ are serialised per sender (user, else chat) and run in parallel across senders.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import Update
@@ -46,32 +45,44 @@ class PerSenderUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run `coroutine` after the same sender's earlier updates have finished."""
-        async with self._turn(sender_key(update)):
-            if self.guard is None:
-                await coroutine
-            else:
-                await self.guard.handle(update, coroutine)
+        key = sender_key(update)
+        if key is None:
+            await self._run(update, coroutine)
+            return
+        # Plain code rather than an async context manager: this runs for every update.
+        lock = self._enter(key)
+        try:
+            async with lock:  # asyncio.Lock is FIFO: arrival order is kept
+                await self._run(update, coroutine)
+        finally:
+            self._leave(key)
 
     async def in_turn(self, key: int | None, awaitable: Awaitable[T]) -> T:
         """Await `awaitable` in the turn of sender `key` (e.g. to replay a spooled update)."""
-        async with self._turn(key):
-            return await awaitable
-
-    @asynccontextmanager
-    async def _turn(self, key: int | None) -> AsyncIterator[None]:
         if key is None:
-            yield
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
+            return await awaitable
+        lock = self._enter(key)
         try:
-            async with lock:  # asyncio.Lock is FIFO: arrival order is kept
-                yield
+            async with lock:
+                return await awaitable
         finally:
-            self._waiting[key] -= 1
-            if self._waiting[key] == 0:  # nobody queued: forget it, so memory stays flat
-                del self._waiting[key]
-                del self._locks[key]
+            self._leave(key)
+
+    def _run(self, update: object, coroutine: Awaitable[Any]) -> Awaitable[Any]:
+        return coroutine if self.guard is None else self.guard.handle(update, coroutine)
+
+    def _enter(self, key: int) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        return lock
+
+    def _leave(self, key: int) -> None:
+        self._waiting[key] -= 1
+        if self._waiting[key] == 0:  # nobody queued: forget it, so memory stays flat
+            del self._waiting[key]
+            del self._locks[key]
 
     async def initialize(self) -> None:
         """Nothing to open."""

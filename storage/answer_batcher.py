@@ -91,7 +91,7 @@ class AnswerBatcher:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush_forever(), name="answer-batcher")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self._queue.put((item, future))
+        self._queue.put_nowait((item, future))  # unbounded: never waits
         return await future
 
     async def close(self) -> None:
