@@ -20,6 +20,7 @@ from typing import Any, Final, Literal, TypeVar
 from sqlalchemy import Boolean, ColumnElement, Table, bindparam, delete, func, or_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.selectable import Select
 from sqlmodel import SQLModel, and_, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -1114,31 +1115,65 @@ def _outcome(
     )
 
 
+# The vote path's reads, built once and run on the session's Core connection: building a
+# statement, its cache key and the ORM's execution context cost more CPU than SQLite's work
+# for a batch of 100 votes (bench/README.md, bench_needs).
+_TARGETS: Final = (
+    select_columns(
+        col(SentPoll.poll_id),
+        col(SentPoll.kind),
+        col(SentPoll.language),
+        col(SentPoll.option_keys),
+        col(SentPoll.question_id),
+        col(SentPoll.quick_poll_id),
+        col(SentPoll.closed),
+        col(SurveyQuestion.survey_id),
+        col(Survey.status),
+        col(QuickPoll.status),
+    )
+    .outerjoin(SurveyQuestion, col(SurveyQuestion.id) == col(SentPoll.question_id))
+    .outerjoin(Survey, col(Survey.id) == col(SurveyQuestion.survey_id))
+    .outerjoin(QuickPoll, col(QuickPoll.id) == col(SentPoll.quick_poll_id))
+    .where(col(SentPoll.poll_id).in_(bindparam("poll_ids", expanding=True)))
+)
+_VOTERS: Final = (
+    select_columns(
+        col(Citizen.telegram_user_id),
+        col(Citizen.id),
+        col(Citizen.language),
+        col(Consent.granted),
+    )
+    .outerjoin(
+        Consent,
+        and_(
+            col(Consent.citizen_id) == col(Citizen.id),
+            col(Consent.purpose) == Purpose.needs_survey,
+        ),
+    )
+    .where(col(Citizen.telegram_user_id).in_(bindparam("user_ids", expanding=True)))
+)
+
+
+def _existing_statement(table: Table, parent_column: str) -> Select[Any]:
+    parent = table.c[parent_column]
+    return select_columns(parent, table.c.citizen_id, table.c.option_keys, table.c.poll_id).where(
+        parent.in_(bindparam("parents", expanding=True)),
+        table.c.citizen_id.in_(bindparam("citizens", expanding=True)),
+    )
+
+
+_EXISTING: Final = {
+    "question_id": _existing_statement(_SURVEY_ANSWERS, "question_id"),
+    "quick_poll_id": _existing_statement(_QUICK_ANSWERS, "quick_poll_id"),
+}
+
+
 async def _targets(poll_ids: Iterable[str], session: AsyncSession) -> dict[str, _Target]:
     """The sent polls among `poll_ids` that point at a question or quick poll (one query)."""
     targets: dict[str, _Target] = {}
+    connection = await session.connection()
     for chunk in _chunks(sorted(poll_ids)):
-        # Columns, not SentPoll objects: no ORM identity bookkeeping on the votes' hot path.
-        statement = (
-            select_columns(
-                col(SentPoll.poll_id),
-                col(SentPoll.kind),
-                col(SentPoll.language),
-                col(SentPoll.option_keys),
-                col(SentPoll.question_id),
-                col(SentPoll.quick_poll_id),
-                col(SentPoll.closed),
-                col(SurveyQuestion.survey_id),
-                col(Survey.status),
-                col(QuickPoll.status),
-            )
-            .outerjoin(SurveyQuestion, col(SurveyQuestion.id) == col(SentPoll.question_id))
-            .outerjoin(Survey, col(Survey.id) == col(SurveyQuestion.survey_id))
-            .outerjoin(QuickPoll, col(QuickPoll.id) == col(SentPoll.quick_poll_id))
-            .where(col(SentPoll.poll_id).in_(chunk))
-        )
-        # sqlmodel types `exec` for up to four columns; this reads ten.
-        rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+        rows = (await connection.execute(_TARGETS, {"poll_ids": list(chunk)})).all()
         for row in rows:
             poll_id, kind, language, option_keys, sent_question_id, sent_quick_id, closed = row[:7]
             survey_id, survey_status, quick_status = row[7:]
@@ -1168,26 +1203,10 @@ async def _targets(poll_ids: Iterable[str], session: AsyncSession) -> dict[str, 
 async def _voters(telegram_user_ids: Iterable[int], session: AsyncSession) -> dict[int, _Voter]:
     """Registered citizens among the ids, with whether they consent to needs_survey."""
     voters: dict[int, _Voter] = {}
+    connection = await session.connection()
     for chunk in _chunks(sorted(set(telegram_user_ids))):
-        statement = (
-            select(
-                col(Citizen.telegram_user_id),
-                col(Citizen.id),
-                col(Citizen.language),
-                col(Consent.granted),
-            )
-            .outerjoin(
-                Consent,
-                and_(
-                    col(Consent.citizen_id) == col(Citizen.id),
-                    col(Consent.purpose) == Purpose.needs_survey,
-                ),
-            )
-            .where(col(Citizen.telegram_user_id).in_(chunk))
-        )
-        for telegram_user_id, citizen_id, language, granted in (
-            await session.exec(statement)
-        ).all():
+        rows = (await connection.execute(_VOTERS, {"user_ids": list(chunk)})).all()
+        for telegram_user_id, citizen_id, language, granted in rows:
             assert citizen_id is not None
             voters[telegram_user_id] = _Voter(citizen_id, language, bool(granted))
     return voters
@@ -1201,16 +1220,15 @@ async def _existing(
     found: dict[_AnswerKey, _Answer | None] = {(kind, p, c): None for p, c in pairs}
     if not pairs:
         return found
-    parent = table.c[parent_column]
+    statement = _EXISTING[parent_column]
     parents = sorted({p for p, _ in pairs})
     citizens = sorted({c for _, c in pairs})
+    connection = await session.connection()
     for parent_chunk in _chunks(parents):
         for citizen_chunk in _chunks(citizens):
-            statement = select(
-                parent, table.c.citizen_id, table.c.option_keys, table.c.poll_id
-            ).where(parent.in_(parent_chunk), table.c.citizen_id.in_(citizen_chunk))
+            params = {"parents": list(parent_chunk), "citizens": list(citizen_chunk)}
             for parent_id, citizen_id, option_keys, poll_id in (
-                await session.exec(statement)
+                await connection.execute(statement, params)
             ).all():
                 key = (kind, parent_id, citizen_id)
                 if key in found:
@@ -1255,10 +1273,11 @@ async def _write_answers(
             survey_rows.append({"question_id": parent_id, **row, "updated_at": now})
         else:
             quick_rows.append({"quick_poll_id": parent_id, **row})
+    connection = await session.connection()
     if survey_rows:
-        await session.exec(_answers_upsert(session, "survey"), params=survey_rows)
+        await connection.execute(_answers_upsert(session, "survey"), survey_rows)
     if quick_rows:
-        await session.exec(_answers_upsert(session, "quick"), params=quick_rows)
+        await connection.execute(_answers_upsert(session, "quick"), quick_rows)
 
 
 _UPSERTS: dict[tuple[str, str], Insert] = {}
