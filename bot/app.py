@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 
@@ -163,6 +164,11 @@ async def _post_init(app: AnyApplication) -> None:
     await set_default_menus(app.bot, services.catalogs, settings.default_language)
     await set_descriptions(app.bot, services.catalogs, settings.default_language)
     await _start_time_engine(app, services)
+    if settings.gc_freeze_at_start:
+        # What is alive now lives as long as the bot: one collection, then the collector's
+        # passes skip it (gc.freeze: the CPython documentation's advice for long-lived apps).
+        gc.collect()
+        gc.freeze()
     logger.info("bot @%s ready", app.bot.username)
 
 

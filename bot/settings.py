@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     interactive_group_per_minute: float = Field(default=20.0, gt=0)
     # Updates handled at once (across people; each person's stay in order).
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    # Once started, move everything alive into the garbage collector's permanent generation,
+    # so its full collections stop walking the libraries, catalogs and data loaded at start
+    # (a third of the bot's CPU under a burst of votes went there: bench/README.md). The test
+    # harness turns it off: many bots start in one process there.
+    gc_freeze_at_start: bool = True
     reminder_sweep_seconds: float = Field(default=300.0, gt=0)
     # --- Odd and hostile input (handlers/input_guard.py) ---
     # Each person's commands, texts and taps: a burst of this many, refilled at this pace.

@@ -85,7 +85,11 @@ class LiveBot:
         self.extra_setup = extra_setup
         # A driver acts at machine speed, faster than the per-person input limit allows a
         # human (handlers/input_guard.py); tests of that limit set their own.
-        self.overrides = {"input_burst": 1_000_000, **(settings_overrides or {})}
+        self.overrides = {
+            "input_burst": 1_000_000,
+            "gc_freeze_at_start": False,  # one process starts many bots: nothing may pile up
+            **(settings_overrides or {}),
+        }
         self.transcript = Transcript()
         self._app: AnyApplication | None = None
         self.db: Database | None = None
