@@ -12,6 +12,7 @@ transport error `NetworkError`, so PTB's retry and rate-limit logic is unchanged
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -125,8 +126,9 @@ class AiohttpRequest(BaseRequest):
         sock_read = None if read is None or write is None else max(read, write)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=sock_read)
         try:
+            data, headers = _body(request_data)
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, data=data, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
@@ -135,17 +137,25 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
-def _body(request_data: RequestData | None) -> Any:
-    """Form fields (and files, as multipart) the way Telegram accepts them."""
+def _body(request_data: RequestData | None) -> tuple[Any, dict[str, str] | None]:
+    """The request's body and its headers, the ways Telegram accepts them: a JSON object, or
+    multipart form fields when there are files to upload.
+
+    JSON rather than url-encoded fields: percent-encoding Thai text byte by byte in Python
+    was the largest single cost of sending a poll (bench/README.md, bench_needs (b)).
+    """
     if request_data is None:
-        return None
+        return None, None
     files = request_data.multipart_data
-    fields = request_data.json_parameters
     if not files:
-        return fields or None
+        parameters = request_data.parameters
+        if not parameters:
+            return None, None
+        body = json.dumps(parameters, ensure_ascii=False, separators=(",", ":"))
+        return body.encode(), {"Content-Type": "application/json"}
     form = aiohttp.FormData(quote_fields=False)
-    for name, value in fields.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mime_type) in files.items():
         form.add_field(name, content, filename=filename, content_type=mime_type)
-    return form
+    return form, None
