@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
@@ -160,6 +161,10 @@ async def _post_init(app: AnyApplication) -> None:
         districts=load_districts(settings.districts_file),
     )
     services.answers = AnswerBatcher(db)
+    try:
+        await services.answers.load_private_polls()
+    except (SQLAlchemyError, OSError):
+        logger.warning("survey polls not loaded; their counts are written again", exc_info=True)
     app.bot_data[SERVICES_KEY] = services
     await set_default_menus(app.bot, services.catalogs, settings.default_language)
     await set_descriptions(app.bot, services.catalogs, settings.default_language)

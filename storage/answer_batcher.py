@@ -47,8 +47,19 @@ class AnswerBatcher:
         self.batches = 0
         # Survey polls sent to one person's private chat: their counts (one voter) say nothing
         # the stored answer does not, so their `poll` updates need no write unless they close
-        # the poll. Forgotten on restart, when counts are written again (harmless).
+        # the poll. Loaded again at start-up (`load_private_polls`).
         self._private_polls: OrderedDict[str, None] = OrderedDict()
+
+    async def load_private_polls(self) -> int:
+        """Remember the private survey polls sent before a restart, as those sent since are
+        remembered, so their `poll` updates need no write either. Returns how many."""
+        async with self.db.session(readonly=True) as session:
+            newest_first = await surveys.private_survey_poll_ids(
+                PRIVATE_POLLS_REMEMBERED, session=session
+            )
+        for poll_id in reversed(newest_first):  # the newest are forgotten last
+            self._private_polls.setdefault(poll_id, None)
+        return len(newest_first)
 
     async def submit(
         self, poll_id: str, telegram_user_id: int, option_ids: Sequence[int]

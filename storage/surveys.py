@@ -619,6 +619,18 @@ async def open_quick_polls(
     return list((await session.exec(statement)).all())
 
 
+async def private_survey_poll_ids(limit: int, *, session: AsyncSession) -> list[str]:
+    """The newest `limit` survey polls sent to one person's private chat and not closed,
+    newest first (the answer batcher's memory after a restart)."""
+    statement = (
+        select_columns(col(SentPoll.poll_id))
+        .where(col(SentPoll.kind) == PollKind.survey, col(SentPoll.closed).is_(False))
+        .order_by(col(SentPoll.created_at).desc())
+        .limit(limit)
+    )
+    return list((await (await session.connection()).execute(statement)).scalars())
+
+
 async def record_sent_poll(
     poll_id: str,
     *,
