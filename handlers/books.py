@@ -44,7 +44,7 @@ from handlers.awaiting import drop, fresh
 from handlers.deep_links import register_deep_link, valid_payload
 from handlers.guard import allows, requires
 from handlers.people import Person, load_person
-from handlers.press import Action, Buttons, pressed, show
+from handlers.press import Action, Buttons, chosen, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, deliveries, library
 from storage.audit import actor_for
@@ -223,15 +223,9 @@ _button: Final = Buttons(FLOW, unescape=False)
 @requires(Role.facilitator)
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
     """Every facilitator button of /books; whatever the data names is re-checked."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = cb.decode(query.data)
-    handler = _ACTIONS.get(data.action) if data is not None else None
-    if data is None or handler is None:
-        await answer_expired(query, context, person.language)
-        return
-    await handler(update, context, person, data.args)
+    if found := await chosen(update, context, person, _ACTIONS):
+        handler, args = found
+        await handler(update, context, person, args)
 
 
 def _int(args: tuple[str, ...], index: int = 0) -> int | None:

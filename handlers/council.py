@@ -47,7 +47,7 @@ from handlers.awaiting import Awaiting, stop_waiting, waits_of
 from handlers.consent_gate import ConsentGate
 from handlers.deep_links import register_deep_link
 from handlers.people import Person, load_person
-from handlers.press import Action, Buttons, back_to, pressed, show
+from handlers.press import Action, Buttons, back_to, chosen, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from storage import citizens, clock, council
 from storage.council import Meeting, Rsvp
@@ -126,19 +126,18 @@ async def _open(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
 
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every /council button; whatever the data names is re-checked before anything changes."""
-    query = update.callback_query
-    if query is None:
-        return
     person = await load_person(update, context)
-    data = cb.decode(query.data)
-    found = _ACTIONS.get(data.action) if data is not None else None
-    if data is None or found is None or not person.registered:
+    found = await chosen(update, context, person, _ACTIONS)
+    if found is None:
+        return
+    (action, for_consenting), args = found
+    query = pressed(update)
+    if not person.registered:
         await answer_expired(query, context, person.language)
         return
-    action, for_consenting = found
     if for_consenting and await GATE.withdrawn(query, context, person):  # since it was sent
         return
-    await action(update, context, person, data.args)
+    await action(update, context, person, args)
 
 
 _button: Final = Buttons(FLOW, "council.button.")

@@ -1,8 +1,8 @@
 """The door before every flow: odd and hostile input, each kind with one rule.
 
-Runs first (group -1000, before the flows in -2…-21, the fallback's -100 and group 0). The
-first rule that matches decides; "dropped" means no flow sees the update, so nothing is read
-from or written to the database for it. The rules, in the order they are checked:
+Runs first (group -1000, before the poll group -999, the flows in -2…-21, the fallback's -100
+and group 0). The first rule that matches decides; "dropped" means no flow sees the update, so
+nothing is read from or written to the database for it. The rules, in the order they are checked:
 
 1. **Repeated update** (an `update_id` seen before) — dropped silently. Telegram repeats an
    update only when the bot did not confirm it: a webhook answer that timed out, or a poll

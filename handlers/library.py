@@ -62,7 +62,7 @@ from handlers.deep_links import register_deep_link
 from handlers.library_admin import notify_facilitators_of_stop
 from handlers.people import Person, load_person
 from handlers.poll_jobs import start_poll_job
-from handlers.press import Action, Buttons, back_to, int_args, pressed, show
+from handlers.press import Action, Buttons, back_to, chosen, int_args, pressed, show
 from handlers.replies import answer_expired, edit, reply, t
 from schedules.library_jobs import FEEDBACK_KEY, PURPOSE_PREFIX, FeedbackAsker
 from storage import citizens, clock, library, library_lib
@@ -158,23 +158,19 @@ async def _open(context: ContextTypes.DEFAULT_TYPE, person: Person) -> None:
 
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every /library button; whatever the data names is re-checked before anything changes."""
-    query = update.callback_query
-    if query is None:
-        return
     person = await load_person(update, context)
-    data = cb.decode(query.data)
-    found = _ACTIONS.get(data.action) if data is not None else None
-    if data is None or found is None:
-        await answer_expired(query, context, person.language)
+    found = await chosen(update, context, person, _ACTIONS)
+    if found is None:
         return
-    action, for_readers = found
+    (action, for_readers), args = found
+    query = pressed(update)
     if for_readers:
         if not person.registered:
             await answer_expired(query, context, person.language)
             return
         if await GATE.withdrawn(query, context, person):  # since the button was sent
             return
-    await action(update, context, person, data.args)
+    await action(update, context, person, args)
 
 
 _button: Final = Buttons(FLOW, "library.button.")

@@ -25,7 +25,7 @@ from handlers import callback_data as cb
 from handlers.council import send_meeting_calendar, title_in
 from handlers.library import loan_calendar, tell_promoted
 from handlers.people import Person, load_person
-from handlers.press import Action, Buttons, back_to, pressed, show
+from handlers.press import Action, Buttons, back_to, chosen, pressed, show
 from handlers.replies import answer_expired, edit, t
 from storage import clock, council, library
 from storage.council import Meeting, SessionItem
@@ -120,16 +120,15 @@ _button: Final = Buttons(FLOW, "mysessions.button.")
 
 async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every /mysessions button; the item it names must be in the presser's own list."""
-    query = update.callback_query
-    if query is None:
-        return
     person = await load_person(update, context)
-    data = cb.decode(query.data)
-    action = _ACTIONS.get(data.action) if data is not None else None
-    if data is None or action is None or not person.registered:
-        await answer_expired(query, context, person.language)
+    found = await chosen(update, context, person, _ACTIONS)
+    if found is None:
         return
-    await action(update, context, person, data.args)
+    action, args = found
+    if not person.registered:
+        await answer_expired(pressed(update), context, person.language)
+        return
+    await action(update, context, person, args)
 
 
 async def _own_item(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -16,6 +16,7 @@ from handlers.replies import answer_expired, edit, t
 
 # A button's action in the flows without a Press: (update, context, presser, data's arguments).
 Action = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, tuple[str, ...]], Awaitable[None]]
+T = TypeVar("T")
 # A flow's page for a person: its text and buttons.
 Page = Callable[
     [ContextTypes.DEFAULT_TYPE, Person], Awaitable[tuple[str, InlineKeyboardMarkup | None]]
@@ -80,15 +81,28 @@ class Press(Sent):
         actions: Mapping[str, Callable[[Self], Awaitable[None]]],
     ) -> None:
         """Run the action the button's data names; forged or unknown data only expires."""
-        query = update.callback_query
-        if query is None:
-            return
-        data = cb.decode(query.data)
-        action = actions.get(data.action) if data is not None else None
-        if data is None or action is None:
-            await answer_expired(query, context, person.language)
-            return
-        await action(cls(update, context, person, data.args))
+        if found := await chosen(update, context, person, actions):
+            action, args = found
+            await action(cls(update, context, person, args))
+
+
+async def chosen(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person, actions: Mapping[str, T]
+) -> tuple[T, tuple[str, ...]] | None:
+    """The entry of `actions` the pressed button's data names, with the data's arguments.
+
+    None when there is no press, or when the data is forged or names no action: that press
+    is answered as expired, and nothing changes.
+    """
+    query = update.callback_query
+    if query is None:
+        return None
+    data = cb.decode(query.data)
+    action = actions.get(data.action) if data is not None else None
+    if data is None or action is None:
+        await answer_expired(query, context, person.language)
+        return None
+    return action, data.args
 
 
 def int_args(args: tuple[str, ...], count: int) -> list[int] | None:
